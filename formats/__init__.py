@@ -1,0 +1,1 @@
+"""One Django app per package format; each registers a registry.plugins.FormatPlugin."""

@@ -1,0 +1,47 @@
+from django.urls import path, re_path
+
+from registry.errors import Conflict, InvalidPackage
+from registry.http import text_error
+from registry.plugins import FormatPlugin
+
+from . import parser, views
+from .ingest import ingest_distribution, normalize
+
+
+class PypiPlugin(FormatPlugin):
+    name = "pypi"
+    label = "PyPI"
+    setup_template = "pypi/setup.html"
+
+    def normalize_name(self, name):
+        return normalize(name)
+
+    def version_sort_key(self, version):
+        return parser.sort_key(version)
+
+    def urlpatterns(self):
+        return [
+            path("", views.root),
+            path("legacy/", views.legacy),
+            path("simple/", views.simple_root),
+            re_path(r"^simple/(?P<project>[^/]+)/?$", views.simple_project),
+            re_path(r"^packages/(?P<project>[^/]+)/(?P<filename>[^/]+)$", views.download),
+        ]
+
+    def ingest(self, repository, actor, upload):
+        return ingest_distribution(
+            repository, actor, upload.filename, upload.spooled, form=upload.fields
+        )
+
+    def can_yank(self):
+        return True
+
+    def error_response(self, request, exc):
+        # twine prints the reason phrase; Warehouse answers a taken file name with 400
+        # "File already exists", which is what --skip-existing tools look for.
+        if isinstance(exc, Conflict):
+            exc = InvalidPackage(exc.message)
+        return text_error(exc)
+
+
+plugin = PypiPlugin()

@@ -1,0 +1,254 @@
+"""PyPI over HTTP: the simple index, downloads and the legacy upload API.
+
+Each view gets (request, repository, …) from the core dispatcher, which has already checked read
+access; errors are raised as RegistryError and translated by PypiPlugin.error_response.
+"""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponsePermanentRedirect
+from django.utils.http import http_date, quote_etag
+from django.views.decorators.http import require_http_methods
+
+from registry.errors import InvalidPackage, NotFound
+from registry.models import Package, PackageFile, Role
+from registry.services import access
+from registry.uploads import parse_multipart
+from storage.hashing import spooled_from_upload
+from storage.serving import serve_blob
+
+from . import negotiate, render
+from .ingest import ingest_distribution, normalize
+from .render import JSON_TYPE
+
+INDEX_CACHE_CONTROL = "max-age=0, no-cache"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def root(request, repository):
+    """The repository root is the upload URL (`twine upload --repository-url <root>`)."""
+    if request.method == "POST":
+        return upload(request, repository)
+    return HttpResponsePermanentRedirect(request.path + "simple/")
+
+
+def legacy(request, repository):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return upload(request, repository)
+
+
+@require_http_methods(["GET", "HEAD"])
+def simple_root(request, repository):
+    content_type = _negotiate(request)
+    if content_type is None:
+        return _not_acceptable()
+    stamp = f"{repository.pk}-{repository.revision}-{repository.updated.timestamp()}"
+    key = _cache_key(request, "root", stamp, content_type)
+    etag = quote_etag(key[-40:])
+    if _client_has(request, etag):
+        return _not_modified(etag)
+    body = cache.get(key)
+    if body is None:
+        names = list(
+            Package.objects.filter(repository=repository)
+            .order_by("normalized_name")
+            .values_list("name", "normalized_name")
+        )
+        if content_type == JSON_TYPE:
+            body = render.project_list_json(names)
+        else:
+            body = render.project_list_html(names)
+        cache.set(key, body, settings.INDEX_CACHE_SECONDS)
+    return _index_response(body, content_type, etag, repository.updated)
+
+
+@require_http_methods(["GET", "HEAD"])
+def simple_project(request, repository, project):
+    normalized = normalize(project)
+    if normalized != project:
+        # PEP 503: redirect to the normalised name, keeping the query (?format=…).
+        target = f"/repository/{repository.name}/simple/{normalized}/"
+        if request.META.get("QUERY_STRING"):
+            target += "?" + request.META["QUERY_STRING"]
+        return HttpResponsePermanentRedirect(target)
+    content_type = _negotiate(request)
+    if content_type is None:
+        return _not_acceptable()
+    package = Package.objects.filter(repository=repository, normalized_name=normalized).first()
+    if package is None:
+        raise NotFound(f"No project named {project!r} in repository {repository.name!r}")
+    stamp = f"{package.pk}-{package.revision}-{package.updated.timestamp()}"
+    key = _cache_key(request, "project", stamp, content_type)
+    etag = quote_etag(key[-40:])
+    if _client_has(request, etag):
+        return _not_modified(etag)
+    body = cache.get(key)
+    if body is None:
+        body = _render_project(request, repository, package, content_type)
+        cache.set(key, body, settings.INDEX_CACHE_SECONDS)
+    return _index_response(body, content_type, etag, package.updated)
+
+
+def _render_project(request, repository, package, content_type):
+    versions = sorted(
+        package.versions.all(), key=lambda v: v.sort_key
+    )
+    files = []
+    rows = (
+        PackageFile.objects.filter(version__package=package)
+        .select_related("version", "blob")
+        .order_by("filename")
+    )
+    by_version = {}
+    for row in rows:
+        by_version.setdefault(row.version_id, []).append(row)
+    base = request.build_absolute_uri(f"/repository/{repository.name}/")
+    for version in versions:
+        for row in by_version.get(version.pk, []):
+            files.append(
+                render.IndexFile(
+                    filename=row.filename,
+                    url=base + row.path,
+                    sha256=row.blob_id,
+                    size=row.blob.size,
+                    upload_time=row.created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    requires_python=row.metadata.get("requires_python") or None,
+                    yanked=(version.yank_reason if version.yanked else False),
+                    metadata_sha256=row.metadata_blob_id,
+                )
+            )
+    if content_type == JSON_TYPE:
+        return render.project_json(package.name, [v.version for v in versions], files)
+    return render.project_html(package.name, files)
+
+
+@require_http_methods(["GET", "HEAD"])
+def download(request, repository, project, filename):
+    metadata_file = filename.endswith(".metadata")
+    path = f"packages/{project}/{filename.removesuffix('.metadata') if metadata_file else filename}"
+    row = (
+        PackageFile.objects.filter(repository=repository, path=path)
+        .select_related("blob", "metadata_blob")
+        .first()
+    )
+    if row is None or (metadata_file and row.metadata_blob is None):
+        raise NotFound(f"Not found: {filename}")
+    blob = row.metadata_blob if metadata_file else row.blob
+    return serve_blob(
+        request,
+        key=blob.storage_key,
+        size=blob.size,
+        sha256=blob.sha256,
+        filename=filename,
+        content_type="text/plain; charset=utf-8" if metadata_file else _file_type(filename),
+        last_modified=row.created,
+    )
+
+
+def upload(request, repository):
+    actor = request.actor
+    access.require(actor, repository, Role.WRITE)
+    post, files = parse_multipart(request)
+    action = post.get(":action", "file_upload")
+    if action != "file_upload":
+        raise InvalidPackage(f"Unsupported :action {action!r}; only file_upload is supported.")
+    content = files.get("content")
+    if content is None:
+        raise InvalidPackage("Upload payload does not have a file.", field="content")
+    spooled = spooled_from_upload(content)
+    _verify_digests(post, spooled)
+    package_file, created = ingest_distribution(
+        repository, actor, content.name, spooled, form=post
+    )
+    message = "OK" if created else "OK (identical file already present)"
+    return HttpResponse(message + "\n", content_type="text/plain; charset=utf-8")
+
+
+def _verify_digests(post, spooled):
+    digests = spooled.digests
+    sent = {
+        "md5_digest": (post.get("md5_digest"), digests.md5),
+        "sha256_digest": (post.get("sha256_digest"), digests.sha256),
+    }
+    for name, (claimed, actual) in sent.items():
+        if claimed and not hmac.compare_digest(claimed.strip().lower(), actual):
+            raise InvalidPackage(
+                f"The {name} sent does not match the uploaded file: the upload was damaged "
+                "or the digest is wrong.",
+                field=name,
+            )
+    blake2 = post.get("blake2_256_digest")
+    if blake2 and not post.get("sha256_digest"):
+        # Only when no sha256 came with it: sha256 already proves the bytes arrived intact,
+        # and checking blake2 means reading the file a second time.
+        hasher = hashlib.blake2b(digest_size=32)
+        with spooled.open() as handle:
+            while chunk := handle.read(1024 * 1024):
+                hasher.update(chunk)
+        if not hmac.compare_digest(blake2.strip().lower(), hasher.hexdigest()):
+            raise InvalidPackage(
+                "The blake2_256_digest sent does not match the uploaded file.",
+                field="blake2_256_digest",
+            )
+
+
+def _negotiate(request):
+    return negotiate.choose(request.headers.get("Accept"), request.GET.get("format"))
+
+
+def _not_acceptable():
+    response = HttpResponse(
+        "Not acceptable: ask for application/vnd.pypi.simple.v1+json, "
+        "application/vnd.pypi.simple.v1+html or text/html\n",
+        status=406,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Vary"] = "Accept"
+    return response
+
+
+def _cache_key(request, kind, stamp, content_type):
+    # Absolute URLs in the page depend on the scheme and host the client used.
+    origin = f"{request.scheme}://{request.get_host()}"
+    digest = hashlib.sha1(f"{origin}|{content_type}|{stamp}".encode()).hexdigest()
+    return f"pypi:{kind}:{digest}"
+
+
+def _client_has(request, etag):
+    if_none_match = request.headers.get("If-None-Match")
+    if not if_none_match:
+        return False
+    return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+
+
+def _not_modified(etag):
+    response = HttpResponse(status=304)
+    response["ETag"] = etag
+    response["Cache-Control"] = INDEX_CACHE_CONTROL
+    response["Vary"] = "Accept"
+    return response
+
+
+def _index_response(body, content_type, etag, modified):
+    response = HttpResponse(body, content_type=_with_charset(content_type))
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified.timestamp())
+    response["Cache-Control"] = INDEX_CACHE_CONTROL
+    response["Vary"] = "Accept"
+    return response
+
+
+def _with_charset(content_type):
+    return content_type if content_type == JSON_TYPE else content_type + "; charset=utf-8"
+
+
+def _file_type(filename):
+    if filename.endswith(".whl") or filename.endswith(".zip"):
+        return "application/zip"
+    if filename.endswith(".tar.gz"):
+        return "application/gzip"
+    return "application/octet-stream"

@@ -1,0 +1,169 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework import serializers
+
+from registry import plugins
+from registry.models import (
+    ApiToken,
+    AuditEvent,
+    Package,
+    PackageFile,
+    PackageVersion,
+    Repository,
+    RepositoryRole,
+    Role,
+)
+
+
+class RepositorySerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Where clients point at this repository.")
+    format = serializers.ChoiceField(choices=[])
+
+    class Meta:
+        model = Repository
+        fields = [
+            "name", "format", "kind", "visibility", "description", "settings", "upstream_url",
+            "url", "created", "updated",
+        ]
+        read_only_fields = ["created", "updated"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = plugins.format_choices()
+        if self.instance is not None and not isinstance(self.instance, list):
+            # Name and format are fixed once clients point at the repository.
+            self.fields["name"].read_only = True
+            self.fields["format"].read_only = True
+
+    def get_url(self, repository) -> str:
+        request = self.context.get("request")
+        path = f"/repository/{repository.name}/"
+        return request.build_absolute_uri(path) if request else path
+
+    def validate_kind(self, kind):
+        if kind != Repository.Kind.HOSTED:
+            raise serializers.ValidationError(
+                f"Repositories of kind {kind!r} are not available on this server yet; "
+                "create a hosted repository."
+            )
+        return kind
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    repository = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    latest_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Package
+        fields = ["id", "repository", "name", "normalized_name", "latest_version", "created", "updated"]
+
+    def get_latest_version(self, package) -> str | None:
+        versions = getattr(package, "prefetched_versions", None)
+        if versions is None:
+            versions = list(package.versions.all())
+        if not versions:
+            return None
+        return max(versions, key=lambda v: v.sort_key).version
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    package = serializers.CharField(source="package.name", read_only=True)
+    package_id = serializers.IntegerField(read_only=True)
+    repository = serializers.CharField(source="package.repository.name", read_only=True)
+    uploader = serializers.CharField(source="uploader.username", read_only=True, default=None)
+
+    class Meta:
+        model = PackageVersion
+        fields = [
+            "id", "repository", "package", "package_id", "version", "metadata", "uploader",
+            "created", "yanked", "yank_reason", "deprecated",
+        ]
+
+
+class YankSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class FileSerializer(serializers.ModelSerializer):
+    repository = serializers.CharField(source="repository.name", read_only=True)
+    package = serializers.CharField(source="version.package.name", read_only=True)
+    version = serializers.CharField(source="version.version", read_only=True)
+    size = serializers.IntegerField(source="blob.size", read_only=True)
+    hashes = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PackageFile
+        fields = [
+            "id", "repository", "package", "version", "filename", "path", "size", "hashes",
+            "metadata", "download_url", "created",
+        ]
+
+    def get_hashes(self, package_file) -> dict:
+        blob = package_file.blob
+        return {"md5": blob.md5, "sha1": blob.sha1, "sha256": blob.sha256, "sha512": blob.sha512}
+
+    def get_download_url(self, package_file) -> str:
+        request = self.context["request"]
+        plugin = plugins.get(package_file.repository.format)
+        return plugin.file_url(request, package_file.repository, package_file)
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The package file, under its real file name.")
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), required=False,
+        allow_null=True,
+    )
+    group = serializers.SlugRelatedField(
+        slug_field="name", queryset=Group.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = RepositoryRole
+        fields = ["id", "user", "group", "role"]
+
+    def validate(self, data):
+        if bool(data.get("user")) == bool(data.get("group")):
+            raise serializers.ValidationError("Give either a user or a group.")
+        return data
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    repositories = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Repository.objects.all(), required=False
+    )
+    expires_days = serializers.IntegerField(
+        write_only=True, required=False, min_value=1, max_value=3650,
+        help_text="Expire after this many days (default: never).",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id", "name", "prefix", "scope", "repositories", "expires", "expires_days",
+            "last_used", "revoked", "created",
+        ]
+        read_only_fields = ["prefix", "expires", "last_used", "revoked", "created"]
+
+
+class NewTokenSerializer(TokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret, shown only this once.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = TokenSerializer.Meta.fields + ["token"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id", "created", "username", "token_prefix", "action", "repository_name",
+            "package_name", "version", "detail", "remote_addr",
+        ]
+
+
+ROLE_CHOICES = Role.values

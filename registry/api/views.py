@@ -1,0 +1,327 @@
+"""The REST API. Views translate HTTP; rights come from services.access, writes go through the
+services (ingest, versions, tokens) and are audited there or here."""
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated, ValidationError
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.response import Response
+
+from registry import plugins
+from registry.errors import Forbidden, InvalidPackage
+from registry.models import (
+    ApiToken,
+    AuditEvent,
+    Package,
+    PackageFile,
+    PackageVersion,
+    Repository,
+    RepositoryRole,
+    Role,
+)
+from registry.plugins import UploadedFile
+from registry.services import access, audit, tokens, versions
+from storage.hashing import spooled_from_upload
+
+from . import serializers
+from .parsers import StrictMultiPartParser
+
+
+def actor_of(request):
+    token = request.auth if isinstance(request.auth, ApiToken) else None
+    return access.Actor(user=request.user, token=token, remote_addr=request.META.get("REMOTE_ADDR"))
+
+
+def require_login(request):
+    if not request.user or not request.user.is_authenticated:
+        raise NotAuthenticated()
+
+
+def repository_param(request, queryset, field="repository"):
+    """Narrow `queryset` to ?repository=<name> when given (already limited to readable ones)."""
+    name = request.query_params.get("repository")
+    return queryset.filter(**{f"{field}__name": name}) if name else queryset
+
+
+class RepositoryViewSet(viewsets.ModelViewSet):
+    """Repositories you may read; create needs the `registry.add_repository` permission."""
+
+    serializer_class = serializers.RepositorySerializer
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self):
+        queryset = access.readable_repositories(actor_of(self.request))
+        if fmt := self.request.query_params.get("format"):
+            queryset = queryset.filter(format=fmt)
+        return queryset.order_by("name")
+
+    def get_object(self):
+        actor = actor_of(self.request)
+        role = Role.READ if self.request.method in ("GET", "HEAD", "OPTIONS") else Role.ADMIN
+        return access.get_repository(actor, self.kwargs["name"], role)
+
+    def perform_create(self, serializer):
+        require_login(self.request)
+        actor = actor_of(self.request)
+        if not self.request.user.has_perm("registry.add_repository"):
+            raise Forbidden("You may not create repositories (registry.add_repository is needed)")
+        if actor.token is not None and actor.token.scope != Role.ADMIN:
+            raise Forbidden("Creating a repository needs a token with the admin scope")
+        with transaction.atomic():
+            repository = serializer.save()
+            # Whoever creates a repository administers it.
+            RepositoryRole.objects.create(repository=repository, user=self.request.user, role=Role.ADMIN)
+            audit.record(actor, "repository.create", repository=repository, **serializer.data)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            repository = serializer.save()
+            repository.bump_revision()
+            audit.record(
+                actor_of(self.request), "repository.update", repository=repository,
+                changes=self.request.data,
+            )
+
+    def perform_destroy(self, repository):
+        actor = actor_of(self.request)
+        with transaction.atomic():
+            sha256s = set(repository.files.values_list("blob_id", flat=True)) | set(
+                repository.files.exclude(metadata_blob=None).values_list("metadata_blob_id", flat=True)
+            )
+            audit.record(actor, "repository.delete", repository=repository, format=repository.format)
+            repository.delete()
+            transaction.on_commit(lambda: versions.collect_blobs(sha256s))
+
+    @extend_schema(request={"multipart/form-data": serializers.UploadSerializer},
+                   responses={201: serializers.FileSerializer, 200: serializers.FileSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[StrictMultiPartParser])
+    def upload(self, request, name=None):
+        """Upload one package file (multipart field `file`), read by the format's own ingest.
+        Other form fields are passed to the format. An identical re-upload answers 200."""
+        actor = actor_of(request)
+        repository = access.get_repository(actor, name, Role.WRITE)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidPackage("Send the package as the multipart field 'file'.", field="file")
+        fields = {key: request.data.get(key) for key in request.data if key != "file"}
+        package_file, created = plugins.get(repository.format).ingest(
+            repository, actor, UploadedFile(upload.name, spooled_from_upload(upload), fields)
+        )
+        serializer = serializers.FileSerializer(package_file, context={"request": request})
+        return Response(serializer.data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=serializers.RoleSerializer, responses=serializers.RoleSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, FormParser])
+    def roles(self, request, name=None):
+        """Who holds which role on the repository (admin). POST grants or changes a role."""
+        actor = actor_of(request)
+        repository = access.get_repository(actor, name, Role.ADMIN)
+        if request.method == "POST":
+            serializer = serializers.RoleSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            holder = {"user": serializer.validated_data.get("user")} if serializer.validated_data.get("user") else {
+                "group": serializer.validated_data["group"]
+            }
+            with transaction.atomic():
+                role, _ = RepositoryRole.objects.update_or_create(
+                    repository=repository, **holder, defaults={"role": serializer.validated_data["role"]}
+                )
+                audit.record(actor, "role.grant", repository=repository, **serializers.RoleSerializer(role).data)
+            return Response(serializers.RoleSerializer(role).data, status=status.HTTP_201_CREATED)
+        roles = repository.roles.select_related("user", "group").order_by("id")
+        return Response(serializers.RoleSerializer(roles, many=True).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_id>\d+)")
+    def revoke_role(self, request, name=None, role_id=None):
+        actor = actor_of(request)
+        repository = access.get_repository(actor, name, Role.ADMIN)
+        role = repository.roles.filter(pk=role_id).first()
+        if role is None:
+            return Response({"detail": "No such role."}, status=status.HTTP_404_NOT_FOUND)
+        with transaction.atomic():
+            audit.record(actor, "role.revoke", repository=repository, **serializers.RoleSerializer(role).data)
+            role.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+SEARCH = OpenApiParameter("search", str, description="Part of the package name.")
+REPOSITORY = OpenApiParameter("repository", str, description="Repository name.")
+
+
+@extend_schema(parameters=[REPOSITORY, SEARCH])
+class PackageViewSet(viewsets.ReadOnlyModelViewSet):
+    """Packages in the repositories you may read."""
+
+    serializer_class = serializers.PackageSerializer
+
+    def get_queryset(self):
+        readable = access.readable_repositories(actor_of(self.request))
+        queryset = Package.objects.filter(repository__in=readable).select_related("repository")
+        queryset = repository_param(self.request, queryset)
+        if search := self.request.query_params.get("search"):
+            queryset = queryset.filter(Q(name__icontains=search) | Q(normalized_name__icontains=search))
+        if name := self.request.query_params.get("name"):
+            queryset = queryset.filter(name=name)
+        return queryset.prefetch_related(
+            Prefetch("versions", queryset=PackageVersion.objects.only("id", "package_id", "version", "sort_key"),
+                     to_attr="prefetched_versions")
+        ).order_by("repository__name", "normalized_name")
+
+
+@extend_schema(parameters=[
+    REPOSITORY,
+    OpenApiParameter("package", str, description="Package name."),
+    OpenApiParameter("version", str, description="Version string."),
+    OpenApiParameter("yanked", bool),
+])
+class VersionViewSet(mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Versions; DELETE removes a version and its files (admin on the repository, audited)."""
+
+    serializer_class = serializers.VersionSerializer
+
+    def get_queryset(self):
+        readable = access.readable_repositories(actor_of(self.request))
+        queryset = PackageVersion.objects.filter(package__repository__in=readable).select_related(
+            "package__repository", "uploader"
+        )
+        queryset = repository_param(self.request, queryset, "package__repository")
+        params = self.request.query_params
+        if package := params.get("package"):
+            queryset = queryset.filter(Q(package__name=package) | Q(package__normalized_name=package))
+        if version := params.get("version"):
+            queryset = queryset.filter(version=version)
+        if (yanked := params.get("yanked")) is not None:
+            queryset = queryset.filter(yanked=yanked.lower() in ("1", "true", "yes"))
+        return queryset.order_by("package__repository__name", "package__normalized_name", "sort_key")
+
+    def _version_as(self, role):
+        version = self.get_object()
+        access.require(actor_of(self.request), version.package.repository, role)
+        return version
+
+    def perform_destroy(self, instance):
+        access.require(actor_of(self.request), instance.package.repository, Role.ADMIN)
+        versions.delete_version(actor_of(self.request), instance)
+
+    @extend_schema(request=serializers.YankSerializer, responses=serializers.VersionSerializer)
+    @action(detail=True, methods=["post"])
+    def yank(self, request, pk=None):
+        """PEP 592: installers skip a yanked version unless it is pinned exactly."""
+        version = self._version_as(Role.ADMIN)
+        self._check_yankable(version)
+        serializer = serializers.YankSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        versions.set_yanked(actor_of(request), version, True, serializer.validated_data["reason"])
+        return Response(serializers.VersionSerializer(version).data)
+
+    @extend_schema(request=None, responses=serializers.VersionSerializer)
+    @action(detail=True, methods=["post"])
+    def unyank(self, request, pk=None):
+        version = self._version_as(Role.ADMIN)
+        self._check_yankable(version)
+        versions.set_yanked(actor_of(request), version, False)
+        return Response(serializers.VersionSerializer(version).data)
+
+    def _check_yankable(self, version):
+        if not plugins.get(version.package.repository.format).can_yank():
+            raise ValidationError({"detail": "Versions of this format cannot be yanked."})
+
+
+@extend_schema(parameters=[
+    REPOSITORY,
+    OpenApiParameter("package", str),
+    OpenApiParameter("version", str),
+    OpenApiParameter("filename", str),
+    OpenApiParameter("sha256", str),
+])
+class FileViewSet(viewsets.ReadOnlyModelViewSet):
+    """Files in the repositories you may read, with their hashes and download URLs."""
+
+    serializer_class = serializers.FileSerializer
+
+    def get_queryset(self):
+        readable = access.readable_repositories(actor_of(self.request))
+        queryset = PackageFile.objects.filter(repository__in=readable).select_related(
+            "repository", "version__package", "blob"
+        )
+        queryset = repository_param(self.request, queryset)
+        params = self.request.query_params
+        if package := params.get("package"):
+            queryset = queryset.filter(
+                Q(version__package__name=package) | Q(version__package__normalized_name=package)
+            )
+        if version := params.get("version"):
+            queryset = queryset.filter(version__version=version)
+        if filename := params.get("filename"):
+            queryset = queryset.filter(filename=filename)
+        if sha256 := params.get("sha256"):
+            queryset = queryset.filter(blob_id=sha256.lower())
+        return queryset.order_by("repository__name", "path")
+
+
+class TokenViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Your own API tokens. The secret is in the answer to POST, and nowhere ever again.
+    DELETE revokes."""
+
+    def get_serializer_class(self):
+        return serializers.NewTokenSerializer if self.action == "create" else serializers.TokenSerializer
+
+    def get_queryset(self):
+        require_login(self.request)
+        return ApiToken.objects.filter(user=self.request.user).prefetch_related("repositories")
+
+    def create(self, request, *args, **kwargs):
+        require_login(request)
+        actor = actor_of(request)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        scope = data.get("scope", Role.READ)
+        if actor.token is not None and Role.rank(scope) > Role.rank(actor.token.scope):
+            # A token must not mint a stronger one.
+            raise Forbidden(f"A token with scope {actor.token.scope} cannot create a {scope} token")
+        repositories = data.get("repositories", [])
+        readable = access.readable_repositories(actor)
+        for repository in repositories:
+            if not readable.filter(pk=repository.pk).exists():
+                raise ValidationError({"repositories": [f"No repository {repository.name!r}."]})
+        token, secret = tokens.create_token(
+            request.user, data["name"], scope=scope, repositories=repositories,
+            expires_days=data.get("expires_days"),
+        )
+        audit.record(actor, "token.create", name=token.name, prefix=token.prefix, scope=token.scope)
+        body = serializers.NewTokenSerializer(token).data
+        body["token"] = secret
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, token):
+        tokens.revoke(token)
+        audit.record(actor_of(self.request), "token.revoke", name=token.name, prefix=token.prefix)
+
+
+@extend_schema(parameters=[REPOSITORY, OpenApiParameter("action", str)])
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Audit events of the repositories you administer (everything, for superusers)."""
+
+    serializer_class = serializers.AuditEventSerializer
+
+    def get_queryset(self):
+        require_login(self.request)
+        user = self.request.user
+        queryset = AuditEvent.objects.all()
+        if not user.is_superuser:
+            administered = RepositoryRole.objects.filter(
+                Q(user=user) | Q(group__in=user.groups.all()), role=Role.ADMIN
+            ).values("repository_id")
+            queryset = queryset.filter(Q(repository_id__in=administered) | Q(user=user))
+        if name := self.request.query_params.get("repository"):
+            queryset = queryset.filter(repository_name=name)
+        if action_name := self.request.query_params.get("action"):
+            queryset = queryset.filter(action=action_name)
+        return queryset.order_by("-created", "-id")
+

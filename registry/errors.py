@@ -1,0 +1,46 @@
+"""One error family for the whole registry; each format's views translate it for its client.
+
+Plain Python, no Django: parsers raise these too.
+"""
+
+
+class RegistryError(Exception):
+    status = 400
+
+    def __init__(self, message, *, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self):
+        return self.message
+
+
+class InvalidPackage(RegistryError):
+    """The uploaded file or its form does not make a valid package."""
+
+    status = 400
+
+
+class Conflict(RegistryError):
+    """The name is taken by other bytes (released files are immutable)."""
+
+    status = 409
+
+
+class TooLarge(RegistryError):
+    status = 413
+
+
+class Unauthorized(RegistryError):
+    """No credentials, or credentials that are not valid: the client should (re)authenticate."""
+
+    status = 401
+
+
+class Forbidden(RegistryError):
+    status = 403
+
+
+class NotFound(RegistryError):
+    status = 404

@@ -1,0 +1,20 @@
+from .audit import AuditEvent
+from .blob import Blob
+from .package import FileTombstone, Package, PackageFile, PackageVersion
+from .permission import Role, RepositoryRole
+from .repository import GroupMember, Repository
+from .token import ApiToken
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Blob",
+    "FileTombstone",
+    "GroupMember",
+    "Package",
+    "PackageFile",
+    "PackageVersion",
+    "Repository",
+    "RepositoryRole",
+    "Role",
+]

@@ -1,0 +1,91 @@
+"""The format plugin registry: the one way the core reaches a format.
+
+Each format app registers one FormatPlugin subclass instance in its AppConfig.ready(). The core
+never branches on a format's name; when a format needs something of the core, add a hook here.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file a client sent, already spooled to disk and hashed (storage.hashing.SpooledFile)."""
+
+    filename: str
+    spooled: object
+    # Form fields that came with the file (strings), e.g. twine's metadata and digests.
+    fields: dict
+
+
+class FormatPlugin:
+    #: the value of Repository.format, e.g. "pypi"
+    name = ""
+    #: shown to people, e.g. "PyPI"
+    label = ""
+    #: the template (under templates/) with client set-up for a repository of this format;
+    #: rendered with `repository` and `base_url` in its context
+    setup_template = ""
+
+    def normalize_name(self, name):
+        """The package name as this format compares names (unique per repository)."""
+        return name
+
+    def version_sort_key(self, version):
+        """A string that sorts versions in this format's order when compared as text."""
+        return version
+
+    def urlpatterns(self):
+        """Django URL patterns relative to `/repository/<name>/`.
+
+        Each view is called as view(request, repository, **kwargs); the core has already
+        checked that the caller may read the repository.
+        """
+        return []
+
+    def ingest(self, repository, actor, upload):
+        """Parse, validate and store an UploadedFile sent through the REST API.
+
+        Returns (PackageFile, created): created is False for an identical re-upload, which
+        answers with the file already there.
+        Raises registry.errors.RegistryError subclasses for bad input.
+        """
+        raise NotImplementedError
+
+    def error_response(self, request, exc):
+        """The HttpResponse a client of this format shows for a RegistryError `exc`
+        (the message where the client prints it: body, reason phrase, JSON field…)."""
+        from registry.http import text_error
+
+        return text_error(exc)
+
+    def can_yank(self):
+        """Whether versions of this format can be yanked (PEP 592)."""
+        return False
+
+    def file_url(self, request, repository, package_file):
+        """The absolute URL a client downloads `package_file` at."""
+        return request.build_absolute_uri(f"/repository/{repository.name}/{package_file.path}")
+
+
+_plugins = {}
+
+
+def register(plugin):
+    if not plugin.name:
+        raise ValueError(f"{plugin!r} has no name")
+    if plugin.name in _plugins and type(_plugins[plugin.name]) is not type(plugin):
+        raise ValueError(f"format {plugin.name!r} is registered twice")
+    _plugins[plugin.name] = plugin
+
+
+def get(name):
+    """The plugin for a format name; KeyError when none is installed."""
+    return _plugins[name]
+
+
+def all_plugins():
+    return dict(_plugins)
+
+
+def format_choices():
+    return sorted(_plugins)

@@ -1,0 +1,64 @@
+"""API tokens: created with a secret shown once, stored as a hash, checked in constant time."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from registry.models import ApiToken, Role
+
+PREFIX_LENGTH = 12
+# last_used is a hint for people, not a log: write it at most once a minute per token.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_secret(secret):
+    # The secret carries 256 random bits, so a fast hash is enough; no salt is needed.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_token(user, name, *, scope=Role.READ, repositories=(), expires_days=None):
+    """Returns (token, secret). The secret exists only in this return value."""
+    if scope not in Role.values:
+        raise ValueError(f"scope must be one of {', '.join(Role.values)}")
+    secret = settings.TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = timezone.now() + timedelta(days=expires_days) if expires_days else None
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[:PREFIX_LENGTH],
+        key_hash=hash_secret(secret),
+        scope=scope,
+        expires=expires,
+    )
+    if repositories:
+        token.repositories.set(repositories)
+    return token, secret
+
+
+def authenticate(secret):
+    """The active token whose secret this is, or None."""
+    if not secret or not secret.startswith(settings.TOKEN_PREFIX):
+        return None
+    digest = hash_secret(secret)
+    token = ApiToken.objects.select_related("user").filter(key_hash=digest).first()
+    if token is None or not hmac.compare_digest(token.key_hash, digest):
+        return None
+    if not token.is_active or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used is None or now - token.last_used > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        token.last_used = now
+    return token
+
+
+def revoke(token):
+    if token.revoked is None:
+        token.revoked = timezone.now()
+        token.save(update_fields=["revoked"])

@@ -1,0 +1,80 @@
+"""Changes to versions after upload: yank, unyank, delete. Each one audited."""
+
+from django.db import transaction
+
+from registry.models import Blob, FileTombstone, PackageFile
+from registry.services import audit
+from storage import blobs
+
+
+@transaction.atomic
+def set_yanked(actor, version, yanked, reason=""):
+    version.yanked = yanked
+    version.yank_reason = reason if yanked else ""
+    version.save(update_fields=["yanked", "yank_reason"])
+    package = version.package
+    package.bump_revision()
+    package.repository.bump_revision()
+    audit.record(
+        actor,
+        "version.yank" if yanked else "version.unyank",
+        repository=package.repository,
+        package_name=package.name,
+        version=version.version,
+        reason=version.yank_reason,
+    )
+
+
+def delete_version(actor, version):
+    """Delete a version and its files; their paths stay taken (tombstones)."""
+    with transaction.atomic():
+        package = version.package
+        repository = package.repository
+        files = list(version.files.all())
+        FileTombstone.objects.bulk_create(
+            [FileTombstone(repository=repository, path=f.path, sha256=f.blob_id) for f in files],
+            ignore_conflicts=True,
+        )
+        candidates = {f.blob_id for f in files} | {f.metadata_blob_id for f in files if f.metadata_blob_id}
+        audit.record(
+            actor,
+            "version.delete",
+            repository=repository,
+            package_name=package.name,
+            version=version.version,
+            files=[f.path for f in files],
+        )
+        version.delete()
+        if not package.versions.exists():
+            package.delete()
+        else:
+            package.bump_revision()
+        repository.bump_revision()
+        transaction.on_commit(lambda: collect_blobs(candidates))
+
+
+def collect_blobs(sha256s):
+    """Delete the blobs (rows and bytes) no file refers to any more."""
+    for sha256 in sha256s:
+        with transaction.atomic():
+            referenced = PackageFile.objects.filter(blob_id=sha256).exists() or (
+                PackageFile.objects.filter(metadata_blob_id=sha256).exists()
+            )
+            if referenced:
+                continue
+            blob = Blob.objects.select_for_update().filter(sha256=sha256).first()
+            if blob is None:
+                continue
+            key = blob.storage_key
+            blob.delete()
+        blobs.delete(key)
+
+
+def collect_all_garbage():
+    """Every unreferenced blob; for the gc_blobs command. Returns how many were removed."""
+    orphans = Blob.objects.filter(files__isnull=True).exclude(
+        sha256__in=PackageFile.objects.exclude(metadata_blob=None).values("metadata_blob_id")
+    ).values_list("sha256", flat=True)
+    orphans = list(orphans)
+    collect_blobs(orphans)
+    return len(orphans)
