@@ -38,7 +38,10 @@ def dispatch(request, repository_name, rest):
         try:
             match = _resolver(repository.format).resolve(rest)
         except Resolver404:
-            raise NotFound(f"Not found: /repository/{repository.name}/{rest}") from None
+            raise NotFound(
+                f"Not found: /repository/{repository.name}/{rest} is not a {plugin.label} "
+                "endpoint of this repository"
+            ) from None
         return match.func(request, repository, *match.args, **match.kwargs)
     except RegistryError as exc:
         return plugin.error_response(request, exc)

@@ -16,6 +16,8 @@ SHORTHANDS = {"json": JSON_TYPE, "html": HTML_TYPE}
 def choose(accept, format_param=None):
     """The content type to answer with, or None when nothing acceptable is served (406)."""
     if format_param:
+        # An unencoded "+" in a query string arrives as a space.
+        format_param = format_param.strip().replace(" ", "+")
         wanted = SHORTHANDS.get(format_param, format_param)
         return SERVED.get(wanted)
     if not accept or not accept.strip():

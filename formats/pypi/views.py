@@ -69,7 +69,7 @@ def simple_root(request, repository):
 @require_http_methods(["GET", "HEAD"])
 def simple_project(request, repository, project):
     normalized = normalize(project)
-    if normalized != project:
+    if normalized != project or not request.path.endswith("/"):
         # PEP 503: redirect to the normalised name, keeping the query (?format=…).
         target = f"/repository/{repository.name}/simple/{normalized}/"
         if request.META.get("QUERY_STRING"):
