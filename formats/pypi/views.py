@@ -25,6 +25,13 @@ from .ingest import ingest_distribution, normalize
 from .render import JSON_TYPE
 
 INDEX_CACHE_CONTROL = "max-age=0, no-cache"
+PUBLIC_FILE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# A private repository's pages and files must not be kept by shared caches (proxies, CDNs).
+PRIVATE_FILE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+def _index_cache_control(repository):
+    return INDEX_CACHE_CONTROL if repository.is_public else "private, " + INDEX_CACHE_CONTROL
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -50,7 +57,7 @@ def simple_root(request, repository):
     key = _cache_key(request, "root", stamp, content_type)
     etag = quote_etag(key[-40:])
     if _client_has(request, etag):
-        return _not_modified(etag)
+        return _not_modified(etag, repository)
     body = cache.get(key)
     if body is None:
         names = list(
@@ -63,7 +70,7 @@ def simple_root(request, repository):
         else:
             body = render.project_list_html(names)
         cache.set(key, body, settings.INDEX_CACHE_SECONDS)
-    return _index_response(body, content_type, etag, repository.updated)
+    return _index_response(body, content_type, etag, repository.updated, repository)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -85,12 +92,12 @@ def simple_project(request, repository, project):
     key = _cache_key(request, "project", stamp, content_type)
     etag = quote_etag(key[-40:])
     if _client_has(request, etag):
-        return _not_modified(etag)
+        return _not_modified(etag, repository)
     body = cache.get(key)
     if body is None:
         body = _render_project(request, repository, package, content_type)
         cache.set(key, body, settings.INDEX_CACHE_SECONDS)
-    return _index_response(body, content_type, etag, package.updated)
+    return _index_response(body, content_type, etag, package.updated, repository)
 
 
 def _render_project(request, repository, package, content_type):
@@ -146,6 +153,7 @@ def download(request, repository, project, filename):
         filename=filename,
         content_type="text/plain; charset=utf-8" if metadata_file else _file_type(filename),
         last_modified=row.created,
+        cache_control=PUBLIC_FILE_CACHE_CONTROL if repository.is_public else PRIVATE_FILE_CACHE_CONTROL,
     )
 
 
@@ -225,19 +233,19 @@ def _client_has(request, etag):
     return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
 
 
-def _not_modified(etag):
+def _not_modified(etag, repository):
     response = HttpResponse(status=304)
     response["ETag"] = etag
-    response["Cache-Control"] = INDEX_CACHE_CONTROL
+    response["Cache-Control"] = _index_cache_control(repository)
     response["Vary"] = "Accept"
     return response
 
 
-def _index_response(body, content_type, etag, modified):
+def _index_response(body, content_type, etag, modified, repository):
     response = HttpResponse(body, content_type=_with_charset(content_type))
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified.timestamp())
-    response["Cache-Control"] = INDEX_CACHE_CONTROL
+    response["Cache-Control"] = _index_cache_control(repository)
     response["Vary"] = "Accept"
     return response
 

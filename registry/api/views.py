@@ -75,7 +75,10 @@ class RepositoryViewSet(viewsets.ModelViewSet):
             repository = serializer.save()
             # Whoever creates a repository administers it.
             RepositoryRole.objects.create(repository=repository, user=self.request.user, role=Role.ADMIN)
-            audit.record(actor, "repository.create", repository=repository, **serializer.data)
+            audit.record(
+                actor, "repository.create", repository=repository, format=repository.format,
+                kind=repository.kind, visibility=repository.visibility,
+            )
 
     def perform_update(self, serializer):
         with transaction.atomic():
@@ -83,7 +86,7 @@ class RepositoryViewSet(viewsets.ModelViewSet):
             repository.bump_revision()
             audit.record(
                 actor_of(self.request), "repository.update", repository=repository,
-                changes=self.request.data,
+                changes={key: self.request.data.get(key) for key in self.request.data},
             )
 
     def perform_destroy(self, repository):
@@ -123,12 +126,11 @@ class RepositoryViewSet(viewsets.ModelViewSet):
         if request.method == "POST":
             serializer = serializers.RoleSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            holder = {"user": serializer.validated_data.get("user")} if serializer.validated_data.get("user") else {
-                "group": serializer.validated_data["group"]
-            }
+            data = serializer.validated_data
+            holder = {"user": data["user"]} if data.get("user") else {"group": data["group"]}
             with transaction.atomic():
                 role, _ = RepositoryRole.objects.update_or_create(
-                    repository=repository, **holder, defaults={"role": serializer.validated_data["role"]}
+                    repository=repository, **holder, defaults={"role": data["role"]}
                 )
                 audit.record(actor, "role.grant", repository=repository, **serializers.RoleSerializer(role).data)
             return Response(serializers.RoleSerializer(role).data, status=status.HTTP_201_CREATED)

@@ -140,6 +140,8 @@ def test_etag_and_invalidation_on_upload(client, personas, tmp_path):
     first = client.get(url, HTTP_ACCEPT=JSON)
     etag = first["ETag"]
     assert first["Cache-Control"] == "max-age=0, no-cache"
+    private = client.get("/repository/private-py/simple/", **personas["reader"].auth)
+    assert private["Cache-Control"] == "private, max-age=0, no-cache"
     assert client.get(url, HTTP_ACCEPT=JSON, HTTP_IF_NONE_MATCH=etag).status_code == 304
     root_etag = client.get("/repository/public-py/simple/")["ETag"]
 
