@@ -28,7 +28,6 @@ class Package(models.Model):
 
     def bump_revision(self):
         Package.objects.filter(pk=self.pk).update(revision=F("revision") + 1, updated=timezone.now())
-        self.refresh_from_db(fields=["revision", "updated"])
 
 
 class PackageVersion(models.Model):

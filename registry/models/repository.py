@@ -59,7 +59,6 @@ class Repository(models.Model):
         Repository.objects.filter(pk=self.pk).update(
             revision=F("revision") + 1, updated=timezone.now()
         )
-        self.refresh_from_db(fields=["revision", "updated"])
 
 
 class GroupMember(models.Model):

@@ -53,11 +53,19 @@ def user_role_rank(user, repository):
     return rank
 
 
+def restricted_to(token):
+    """The ids of the repositories a token is restricted to (empty: not restricted).
+    Kept on the token object: a request asks more than once."""
+    if not hasattr(token, "_restricted_to"):
+        token._restricted_to = frozenset(token.repositories.values_list("pk", flat=True))
+    return token._restricted_to
+
+
 def token_cap(token, repository):
     """The highest role a token allows on a repository (admin when there is no token)."""
     if token is None:
         return Role.rank(Role.ADMIN)
-    restricted = list(token.repositories.values_list("pk", flat=True))
+    restricted = restricted_to(token)
     if restricted and repository.pk not in restricted:
         return 0
     return Role.rank(token.scope)
@@ -121,7 +129,7 @@ def readable_repositories(actor):
     else:
         mine = Q(roles__user=user) | Q(roles__group__in=user.groups.all())
     if actor.token is not None:
-        restricted = list(actor.token.repositories.values_list("pk", flat=True))
+        restricted = restricted_to(actor.token)
         if restricted:
             mine &= Q(pk__in=restricted)
     return Repository.objects.filter(public | mine).distinct()

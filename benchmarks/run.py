@@ -1,0 +1,590 @@
+"""`make bench`: the same PyPI workloads against our server and pypiserver, side by side.
+
+Stdlib only (plus what .venv has: gunicorn, twine, pip, and the test fixtures' wheel builder).
+pypiserver is installed into its own venv under var/bench/peer-venv, never into the project.
+Every number printed comes from this run; nothing is hard-coded. Results: var/bench/results.json.
+See benchmarks/README.md for what each workload measures and how to read the ratios.
+"""
+
+import argparse
+import base64
+import concurrent.futures
+import datetime
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fixtures.dists import build_wheel  # noqa: E402
+
+VENV_BIN = ROOT / ".venv" / "bin"
+BENCH_DIR = ROOT / "var" / "bench"
+PEER_VENV = BENCH_DIR / "peer-venv"
+RESULTS = BENCH_DIR / "results.json"
+
+WORKERS = 2
+PROJECTS = [f"bench-pkg-{i:02d}" for i in range(20)]
+VERSIONS = [f"1.0.{i}" for i in range(5)]
+BIG_PROJECT = "bench-big"
+# Random bytes, base64-encoded (76-column lines) into the big wheel's module: a ~50 MB file. The
+# fixture builder stores wheel members uncompressed, so the wheel is ~50 MB too.
+BIG_MODULE_BYTES = 50_000_000
+BIG_RANDOM_BYTES = BIG_MODULE_BYTES * 3 // 4 * 76 // 77
+SEED = 20240101
+
+# Settings of our server that the environment could override: cleared, so the benchmark always
+# measures the embedded defaults (SQLite, locmem cache, local blobs, sendfile downloads).
+OUR_SETTINGS_VARS = (
+    "ALLOWED_HOSTS AWS_ACCESS_KEY_ID AWS_S3_ENDPOINT_URL AWS_S3_REGION_NAME AWS_SECRET_ACCESS_KEY "
+    "AWS_STORAGE_BUCKET_NAME BLOB_ROOT CACHE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND "
+    "CSRF_TRUSTED_ORIGINS DATABASE_CONN_MAX_AGE DATABASE_URL DEBUG INDEX_CACHE_SECONDS LOG_LEVEL "
+    "MAX_UPLOAD_SIZE S3_ADDRESSING_STYLE S3_BUCKET S3_ENDPOINT_URL S3_PREFIX S3_PRESIGN_SECONDS "
+    "S3_REGION SECRET_KEY SECURE_PROXY_SSL_HEADER SERVE_MODE SESSION_COOKIE_SECURE STORAGE_BACKEND "
+    "USE_X_FORWARDED_HOST VAR_DIR X_ACCEL_PREFIX DJANGO_SETTINGS_MODULE GUNICORN_CMD_ARGS"
+).split()
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(cmd, *, env=None, cwd=None, check=True, capture=True):
+    result = subprocess.run(
+        [str(c) for c in cmd], env=env, cwd=cwd, text=True,
+        stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture else None,
+    )
+    if check and result.returncode != 0:
+        raise SystemExit(
+            f"command failed ({result.returncode}): {' '.join(map(str, cmd))}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+class Server:
+    """One server process that this script started; stopped by its own PID."""
+
+    def __init__(self, label, cmd, env, cwd, log_path):
+        self.label = label
+        self.log_path = log_path
+        self.log_handle = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            [str(c) for c in cmd], env=env, cwd=cwd,
+            stdout=self.log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log(f"started {label}: pid {self.proc.pid}")
+
+    def wait_ready(self, url, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"{self.label} did not come up at {url}; log:\n{self.tail()}")
+
+    def tail(self, lines=40):
+        try:
+            return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            log(f"stopping {self.label}: pid {self.proc.pid}")
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_handle.close()
+
+
+def no_control_socket(gunicorn):
+    """Gunicorn 27+ opens a control socket at one fixed path by default: the two servers would
+    share it. Turn it off where this gunicorn has the option."""
+    help_text = run([gunicorn, "--help"], check=False).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in help_text else []
+
+
+def ensure_peer_venv():
+    python = PEER_VENV / "bin" / "python"
+    if not (PEER_VENV / "bin" / "pypi-server").exists():
+        log(f"creating {PEER_VENV} and installing pypiserver and gunicorn from PyPI")
+        shutil.rmtree(PEER_VENV, ignore_errors=True)
+        run([sys.executable, "-m", "venv", PEER_VENV])
+        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "pypiserver"])  # anonymous uploads (-a . -P .): passlib is not needed
+        # To run pypiserver with the same gunicorn worker model as ours; optional.
+        run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "gunicorn"], check=False)
+    probe = run([python, "-c",
+                 "import importlib.metadata as m, importlib.util as u;"
+                 "print(m.version('pypiserver'));"
+                 "print(m.version('gunicorn') if u.find_spec('gunicorn') else '');"
+                 "print('cached-dir' if u.find_spec('watchdog') else 'simple-dir')"])
+    version, gunicorn_version, backend = (probe.stdout.splitlines() + ["", "", ""])[:3]
+    return {"version": version, "gunicorn": gunicorn_version, "backend": backend}
+
+
+def start_ours(tmp):
+    var_dir = tmp / "ours-var"
+    (var_dir / "static").mkdir(parents=True)  # whitenoise's STATIC_ROOT; nothing to collect
+    env = {k: v for k, v in os.environ.items()
+           if k not in OUR_SETTINGS_VARS and k.removesuffix("_FILE") not in OUR_SETTINGS_VARS}
+    env.update(VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="registry.settings",
+               LOG_LEVEL="WARNING")
+    python = VENV_BIN / "python"
+    run([python, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT)
+    password = base64.urlsafe_b64encode(os.urandom(18)).decode()
+    run([python, "manage.py", "createsuperuser", "--noinput"], cwd=ROOT, env={
+        **env, "DJANGO_SUPERUSER_USERNAME": "admin", "DJANGO_SUPERUSER_PASSWORD": password,
+        "DJANGO_SUPERUSER_EMAIL": "admin@example.invalid"})
+    out = run([python, "manage.py", "create_token", "admin", "--name", "bench", "--scope", "admin"],
+              env=env, cwd=ROOT)
+    token = out.stdout.strip().splitlines()[-1].strip()
+    port = free_port()
+    server = Server(
+        "ours (gunicorn registry.wsgi)",
+        [VENV_BIN / "gunicorn", "registry.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--timeout", "300", *no_control_socket(VENV_BIN / "gunicorn")],
+        env, ROOT, tmp / "ours.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    server.wait_ready(base + "/api/v1/repositories/")
+    request = urllib.request.Request(
+        base + "/api/v1/repositories/", method="POST",
+        data=json.dumps({"name": "bench", "format": "pypi", "visibility": "public"}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        if response.status not in (200, 201):
+            raise SystemExit(f"creating the repository answered {response.status}")
+    return server, {
+        "label": "ours",
+        "upload_url": f"{base}/repository/bench/",
+        "index_url": f"{base}/repository/bench/simple/",
+        "username": "__token__",
+        "password": token,
+    }
+
+
+def start_peer(tmp, peer_info):
+    packages = tmp / "peer-packages"
+    packages.mkdir()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "GUNICORN_CMD_ARGS"}
+    if peer_info["gunicorn"]:
+        # pypiserver runs gunicorn through bottle's adapter, which reads GUNICORN_CMD_ARGS.
+        method = "gunicorn"
+        env["GUNICORN_CMD_ARGS"] = " ".join(
+            ["--workers", str(WORKERS), "--timeout", "300",
+             *no_control_socket(PEER_VENV / "bin" / "gunicorn")])
+    else:
+        method = "auto"  # bottle's choice: one process (wsgiref unless paste/cherrypy/twisted)
+    server = Server(
+        "peer (pypiserver)",
+        [PEER_VENV / "bin" / "pypi-server", "run", "-p", port, "-i", "127.0.0.1",
+         "-P", ".", "-a", ".", "--disable-fallback", "--server", method, "--log-stream", "none",
+         packages],
+        env, tmp, tmp / "peer.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    server.wait_ready(base + "/health")
+    return server, {
+        "label": "peer",
+        "method": method,
+        "upload_url": f"{base}/",
+        "index_url": f"{base}/simple/",
+        "username": "bench",
+        "password": "bench",
+    }
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+def build_fixtures(tmp):
+    small = tmp / "wheels"
+    small.mkdir()
+    for project in PROJECTS:
+        for version in VERSIONS:
+            build_wheel(small, project, version)
+    big_dir = tmp / "big"
+    big_dir.mkdir()
+    payload = random.Random(SEED).randbytes(BIG_RANDOM_BYTES)
+    source = 'DATA = """\n' + base64.encodebytes(payload).decode("ascii") + '"""\n'
+    big = build_wheel(big_dir, BIG_PROJECT, "1.0.0", module_source=source)
+    wheels = sorted(small.glob("*.whl"))
+    return wheels, big
+
+
+# --- workloads --------------------------------------------------------------------------------
+
+def twine_upload(target, files):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
+    cmd = [VENV_BIN / "twine", "upload", "--non-interactive", "--disable-progress-bar",
+           "--repository-url", target["upload_url"], "-u", target["username"],
+           "-p", target["password"], *files]
+    start = time.perf_counter()
+    result = run(cmd, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"twine upload to {target['label']} failed:\n{result.stdout}\n{result.stderr}")
+    return elapsed
+
+
+def fetch(url, headers=None):
+    """One GET on a fresh connection (urllib sends Connection: close); (status, headers, ms)."""
+    request = urllib.request.Request(url, headers=headers or {})
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+            status, got = response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        status, got = exc.code, exc.headers
+    return status, got, (time.perf_counter() - start) * 1000
+
+
+def project_url(target, project):
+    return f"{target['index_url']}{project}/"
+
+
+def load(urls_and_headers, expect, threads=8):
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        results = list(pool.map(lambda item: fetch(*item), urls_and_headers))
+    wall = time.perf_counter() - start
+    latencies = sorted(ms for _, _, ms in results)
+    errors = sum(1 for status, _, _ in results if status != expect)
+    return {
+        "requests": len(results),
+        "errors": errors,
+        "wall_s": wall,
+        "rps": len(results) / wall,
+        "p50_ms": percentile(latencies, 50),
+        "p95_ms": percentile(latencies, 95),
+    }
+
+
+def percentile(sorted_values, pct):
+    # Nearest-rank percentile.
+    rank = max(1, -(-pct * len(sorted_values) // 100))
+    return sorted_values[int(rank) - 1]
+
+
+def simple_pages(target, requests=2000, threads=8):
+    items = [(project_url(target, PROJECTS[i % len(PROJECTS)]), None) for i in range(requests)]
+    load(items[: len(PROJECTS) * 4], 200, threads)  # warm-up, not counted
+    return load(items, 200, threads)
+
+
+def etags(target):
+    tags = {}
+    for project in PROJECTS:
+        status, headers, _ = fetch(project_url(target, project))
+        if status != 200:
+            raise SystemExit(f"{target['label']}: GET {project_url(target, project)} -> {status}")
+        tags[project] = headers.get("ETag")
+    return tags
+
+
+def revalidation(target, tags, requests=2000, threads=8):
+    items = []
+    for i in range(requests):
+        project = PROJECTS[i % len(PROJECTS)]
+        items.append((project_url(target, project), {"If-None-Match": tags[project]}))
+    load(items[: len(PROJECTS) * 4], 304, threads)
+    return load(items, 304, threads)
+
+
+def pip_download(target, tmp, repeats=3):
+    """Wall time of one `pip download --no-deps` of all 20 projects, isolated from pip config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    times = []
+    for attempt in range(repeats):
+        dest = Path(tempfile.mkdtemp(prefix=f"pip-{target['label']}-", dir=tmp))
+        cmd = [VENV_BIN / "python", "-m", "pip", "download", "--no-deps", "--no-cache-dir",
+               "--disable-pip-version-check", "--progress-bar", "off", "--quiet",
+               "--index-url", target["index_url"], "--dest", dest, *PROJECTS]
+        start = time.perf_counter()
+        result = run(cmd, env=env, check=False)
+        times.append(time.perf_counter() - start)
+        got = sorted(p.name for p in dest.iterdir())
+        if result.returncode != 0 or len(got) != len(PROJECTS):
+            raise SystemExit(f"pip download from {target['label']} failed ({len(got)} files):\n"
+                             f"{result.stdout}\n{result.stderr}")
+        shutil.rmtree(dest)
+    return {"runs_s": times, "median_s": statistics.median(times)}
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links.append(dict(attrs).get("href", ""))
+
+
+def file_url(target, project, filename):
+    request = urllib.request.Request(project_url(target, project), headers={"Accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        page, page_url = response.read().decode(), response.url
+    parser = _Links()
+    parser.feed(page)
+    for href in parser.links:
+        if href.split("#")[0].rsplit("/", 1)[-1] == filename:
+            return urllib.parse.urljoin(page_url, href.split("#")[0])
+    raise SystemExit(f"{target['label']}: {filename} is not on {project_url(target, project)}")
+
+
+def big_download(target, big, times=20):
+    url = file_url(target, BIG_PROJECT, big.name)
+    size = big.stat().st_size
+    expected = hashlib.sha256(big.read_bytes()).hexdigest()
+
+    def download(verify=False):
+        hasher = hashlib.sha256() if verify else None
+        got = 0
+        with urllib.request.urlopen(url, timeout=300) as response:
+            while chunk := response.read(1024 * 1024):
+                got += len(chunk)
+                if hasher:
+                    hasher.update(chunk)
+        if got != size or (hasher and hasher.hexdigest() != expected):
+            raise SystemExit(f"{target['label']}: {url} sent {got} bytes, wrong content")
+
+    download(verify=True)  # warm-up and integrity check, not timed
+    start = time.perf_counter()
+    for _ in range(times):
+        download()
+    wall = time.perf_counter() - start
+    return {"downloads": times, "bytes": size * times, "wall_s": wall,
+            "mb_per_s": size * times / wall / 1e6, "url_path": urllib.parse.urlsplit(url).path}
+
+
+def check_uploaded(target):
+    for project in PROJECTS:
+        request = urllib.request.Request(project_url(target, project), headers={"Accept": "text/html"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            page = response.read().decode()
+        names = set(re.findall(r"[\w.]+-1\.0\.\d-py3-none-any\.whl", page))
+        if len(names) != len(VERSIONS):
+            raise SystemExit(f"{target['label']}: {project} lists {len(names)} of "
+                             f"{len(VERSIONS)} wheels after the upload")
+
+
+# --- report -----------------------------------------------------------------------------------
+
+def row(name, unit, ours, peer, better, note=""):
+    ratio = (ours / peer) if (ours is not None and peer) else None
+    if ratio is None:
+        verdict = ""
+    elif 0.95 <= ratio <= 1.05:
+        verdict = "about even (within 5%)"
+    else:
+        ahead = ratio > 1 if better == "higher" else ratio < 1
+        factor = ratio if ratio > 1 else 1 / ratio
+        verdict = f"ours {'better' if ahead else 'WORSE'} by {factor:.2f}x"
+    return {"workload": name, "unit": unit, "ours": ours, "peer": peer, "ratio": ratio,
+            "better": better, "verdict": verdict, "note": note}
+
+
+def fmt(value, unit):
+    if value is None:
+        return "—"
+    if unit in ("s",):
+        return f"{value:.2f} s"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    if unit == "req/s":
+        return f"{value:.0f} req/s"
+    if unit == "MB/s":
+        return f"{value:.0f} MB/s"
+    return f"{value:.3g} {unit}"
+
+
+def print_table(rows):
+    headers = ["workload", "ours", "peer", "ratio ours/peer", "verdict"]
+    lines = []
+    for r in rows:
+        if r["ratio"] is None:
+            ratio, verdict = "n/a", r["note"]
+        else:
+            ratio, verdict = f"{r['ratio']:.2f} ({r['better']} is better)", r["verdict"]
+        lines.append([r["workload"], fmt(r["ours"], r["unit"]), fmt(r["peer"], r["unit"]), ratio,
+                      verdict])
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
+    print("\n".join(out))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    peer_info = ensure_peer_venv()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    log(f"working directory {tmp}")
+    servers = []
+    try:
+        log("building 100 small wheels and one big wheel")
+        wheels, big = build_fixtures(tmp)
+        log(f"big wheel: {big.name}, {big.stat().st_size / 1e6:.1f} MB")
+
+        ours_server, ours = start_ours(tmp)
+        servers.append(ours_server)
+        peer_server, peer = start_peer(tmp, peer_info)
+        servers.append(peer_server)
+        targets = [ours, peer]
+        raw = {t["label"]: {} for t in targets}
+
+        log("(1) twine upload of 100 wheels")
+        for t in targets:
+            raw[t["label"]]["upload_100_s"] = twine_upload(t, wheels)
+            check_uploaded(t)
+
+        log("(2) 2000 GETs of simple project pages, 8 threads, no keep-alive")
+        for t in targets:
+            raw[t["label"]]["simple"] = simple_pages(t)
+
+        log("(3) revalidation with If-None-Match")
+        tags = {t["label"]: etags(t) for t in targets}
+        peer_has_etags = all(tags["peer"].values())
+        for t in targets:
+            if t["label"] == "peer" and not peer_has_etags:
+                raw["peer"]["revalidate"] = None
+                continue
+            raw[t["label"]]["revalidate"] = revalidation(t, tags[t["label"]])
+
+        log("(4) pip download --no-deps of 20 projects (3 runs each, median)")
+        for t in targets:
+            raw[t["label"]]["pip_download"] = pip_download(t, tmp)
+
+        log("(5) upload the big wheel (timed, informational), then download it 20 times")
+        for t in targets:
+            raw[t["label"]]["upload_big_s"] = twine_upload(t, [big])
+        for t in targets:
+            raw[t["label"]]["big_download"] = big_download(t, big)
+
+        o, p = raw["ours"], raw["peer"]
+        no_etag = "peer sends no ETag: ours only"
+        reval_peer = p["revalidate"]
+        rows = [
+            row("(1) twine upload, 100 wheels", "s", o["upload_100_s"], p["upload_100_s"], "lower"),
+            row("(2) simple page GETs, throughput", "req/s", o["simple"]["rps"],
+                p["simple"]["rps"], "higher"),
+            row("(2) simple page GETs, p50", "ms", o["simple"]["p50_ms"], p["simple"]["p50_ms"],
+                "lower"),
+            row("(2) simple page GETs, p95", "ms", o["simple"]["p95_ms"], p["simple"]["p95_ms"],
+                "lower"),
+            row("(3) If-None-Match → 304, throughput", "req/s", o["revalidate"]["rps"],
+                reval_peer and reval_peer["rps"], "higher", "" if reval_peer else no_etag),
+            row("(3) If-None-Match → 304, p50", "ms", o["revalidate"]["p50_ms"],
+                reval_peer and reval_peer["p50_ms"], "lower", "" if reval_peer else no_etag),
+            row("(3) If-None-Match → 304, p95", "ms", o["revalidate"]["p95_ms"],
+                reval_peer and reval_peer["p95_ms"], "lower", "" if reval_peer else no_etag),
+            row("(4) pip download --no-deps, 20 projects", "s", o["pip_download"]["median_s"],
+                p["pip_download"]["median_s"], "lower"),
+            row(f"(5) download {big.stat().st_size / 1e6:.0f} MB wheel ×20", "MB/s",
+                o["big_download"]["mb_per_s"], p["big_download"]["mb_per_s"], "higher"),
+            row("(5') twine upload of that wheel (once)", "s", o["upload_big_s"],
+                p["upload_big_s"], "lower"),
+        ]
+        errors = {label: {k: v["errors"] for k, v in data.items()
+                          if isinstance(v, dict) and "errors" in v}
+                  for label, data in raw.items()}
+        setup = {
+            "ours": f"gunicorn {WORKERS} sync workers, registry.wsgi, embedded defaults "
+                    "(SQLite, locmem cache, local blobs, SERVE_MODE=direct)",
+            "peer": f"pypiserver {peer_info['version']} via `pypi-server run --server "
+                    f"{peer['method']}` ("
+                    + (f"gunicorn {peer_info['gunicorn']}, {WORKERS} sync workers via "
+                       "GUNICORN_CMD_ARGS" if peer["method"] == "gunicorn"
+                       else "gunicorn not installable: bottle's default single-process server")
+                    + f"), backend auto -> {peer_info['backend']}, anonymous uploads "
+                    "(-a . -P .), hash-algo sha256 (default)",
+            "client": "this Python process; GETs with urllib (Connection: close), 8 threads; "
+                      "servers and client share one machine",
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, Python "
+                       f"{platform.python_version()}",
+            "peer_sends_etag": peer_has_etags,
+        }
+        print()
+        print("Setup:")
+        for key in ("ours", "peer", "client", "machine"):
+            print(f"  {key:7} {setup[key]}")
+        if not peer_has_etags:
+            print("  (3)     the peer sends no ETag on simple pages, so (3) is measured on ours only")
+        print()
+        print_table(rows)
+        bad = {label: e for label, e in errors.items() if any(e.values())}
+        if bad:
+            print(f"\nNON-EXPECTED STATUSES: {bad}")
+        print(f"\nTotal time {time.time() - started:.0f} s; results in {RESULTS.relative_to(ROOT)}")
+        RESULTS.write_text(json.dumps({
+            "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "setup": setup,
+            "rows": rows,
+            "raw": raw,
+            "errors": errors,
+            "big_wheel": {"filename": big.name, "bytes": big.stat().st_size},
+        }, indent=2) + "\n")
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        logs = BENCH_DIR / "logs"
+        logs.mkdir(exist_ok=True)
+        for name in ("ours.log", "peer.log"):
+            if (tmp / name).exists():
+                shutil.copy(tmp / name, logs / name)
+        if args.keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
