@@ -1,0 +1,37 @@
+"""The web pages people use before any client: the repository list and client set-up."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_the_repositories_you_may_read(client, personas):
+    page = client.get("/").content.decode()
+    assert "public-py" in page and "private-py" not in page
+    client.force_login(personas["reader"].user)
+    page = client.get("/").content.decode()
+    assert "public-py" in page and "private-py" in page
+
+
+def test_repository_page_shows_client_setup(client, personas):
+    client.force_login(personas["reader"].user)
+    page = client.get("/ui/repositories/private-py/").content.decode()
+    assert "pip install --index-url http://testserver/repository/private-py/simple/" in page
+    assert "twine upload --repository-url http://testserver/repository/private-py/" in page
+    assert "machine testserver login __token__ password TOKEN" in page
+
+
+def test_private_repository_page_is_hidden(client, personas):
+    response = client.get("/ui/repositories/private-py/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(personas["outsider"].user)
+    assert client.get("/ui/repositories/private-py/").status_code == 404
+    assert client.get("/ui/repositories/no-such/").status_code == 404
+
+
+def test_login_page_and_admin(client, personas):
+    assert client.get("/accounts/login/").status_code == 200
+    response = client.post("/accounts/login/", {"username": "reader", "password": "pw-reader"})
+    assert response.status_code == 302
+    assert client.get("/ui/tokens/").status_code == 200
+    assert client.get("/admin/").status_code == 302  # not staff
