@@ -125,7 +125,8 @@ def readable_repositories(actor):
     if user is None or not user.is_authenticated:
         return Repository.objects.filter(public)
     if user.is_superuser:
-        mine = Q()
+        # Everything (a bare Q() would vanish when OR-ed with `public`: only public ones).
+        mine = Q(pk__isnull=False)
     else:
         mine = Q(roles__user=user) | Q(roles__group__in=user.groups.all())
     if actor.token is not None:

@@ -220,3 +220,10 @@ def test_openapi_schema_and_docs(client, db):
                  "/api/v1/repositories/{name}/upload/"):
         assert path in text
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_superusers_see_every_repository(client, personas):
+    personas["outsider"].user.is_superuser = True
+    personas["outsider"].user.save()
+    response = client.get("/api/v1/repositories/", **personas["outsider"].auth)
+    assert names(response) == ["private-py", "public-py"]
