@@ -261,6 +261,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # filled by collectstatic (make run); whitenoise serves it
 
 LOGGING = {
     "version": 1,
