@@ -53,24 +53,17 @@ def simple_root(request, repository):
     content_type = _negotiate(request)
     if content_type is None:
         return _not_acceptable()
-    stamp = f"{repository.pk}-{repository.revision}-{repository.updated.timestamp()}"
-    key = _cache_key(request, "root", stamp, content_type)
-    etag = quote_etag(key[-40:])
-    if _client_has(request, etag):
-        return _not_modified(etag, repository)
-    body = cache.get(key)
-    if body is None:
+    def render_list():
         names = list(
             Package.objects.filter(repository=repository)
             .order_by("normalized_name")
             .values_list("name", "normalized_name")
         )
         if content_type == JSON_TYPE:
-            body = render.project_list_json(names)
-        else:
-            body = render.project_list_html(names)
-        cache.set(key, body, settings.INDEX_CACHE_SECONDS)
-    return _index_response(body, content_type, etag, repository.updated, repository)
+            return render.project_list_json(names)
+        return render.project_list_html(names)
+
+    return _cached_index(request, repository, repository, content_type, render_list)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -88,16 +81,25 @@ def simple_project(request, repository, project):
     package = Package.objects.filter(repository=repository, normalized_name=normalized).first()
     if package is None:
         raise NotFound(f"No project named {project!r} in repository {repository.name!r}")
-    stamp = f"{package.pk}-{package.revision}-{package.updated.timestamp()}"
-    key = _cache_key(request, "project", stamp, content_type)
+    return _cached_index(
+        request, repository, package, content_type,
+        lambda: _render_project(request, repository, package, content_type),
+    )
+
+
+def _cached_index(request, repository, subject, content_type, render_body):
+    """An index page for `subject` (the repository or a package), from the cache when its
+    revision has not moved; 304 when the client's copy is current."""
+    stamp = f"{type(subject).__name__}-{subject.pk}-{subject.revision}-{subject.updated.timestamp()}"
+    key = _cache_key(request, stamp, content_type)
     etag = quote_etag(key[-40:])
     if _client_has(request, etag):
         return _not_modified(etag, repository)
     body = cache.get(key)
     if body is None:
-        body = _render_project(request, repository, package, content_type)
+        body = render_body()
         cache.set(key, body, settings.INDEX_CACHE_SECONDS)
-    return _index_response(body, content_type, etag, package.updated, repository)
+    return _index_response(body, content_type, etag, subject.updated, repository)
 
 
 def _render_project(request, repository, package, content_type):
@@ -219,11 +221,11 @@ def _not_acceptable():
     return response
 
 
-def _cache_key(request, kind, stamp, content_type):
+def _cache_key(request, stamp, content_type):
     # Absolute URLs in the page depend on the scheme and host the client used.
     origin = f"{request.scheme}://{request.get_host()}"
     digest = hashlib.sha1(f"{origin}|{content_type}|{stamp}".encode()).hexdigest()
-    return f"pypi:{kind}:{digest}"
+    return f"pypi:index:{digest}"
 
 
 def _client_has(request, etag):
