@@ -186,6 +186,8 @@ if STORAGE_BACKEND == "s3":
             "default_acl": None,
             "querystring_expire": env_int("S3_PRESIGN_SECONDS", 300),
             "addressing_style": env("S3_ADDRESSING_STYLE") or None,
+            # botocore may pick the deprecated SigV2 for presigned URLs on some endpoints.
+            "signature_version": env("S3_SIGNATURE_VERSION", "s3v4"),
         },
     }
     if not _blob_storage["OPTIONS"]["bucket_name"]:
