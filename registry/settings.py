@@ -187,7 +187,7 @@ if STORAGE_BACKEND == "s3":
             "querystring_expire": env_int("S3_PRESIGN_SECONDS", 300),
             "addressing_style": env("S3_ADDRESSING_STYLE") or None,
             # botocore may pick the deprecated SigV2 for presigned URLs on some endpoints.
-            "signature_version": env("S3_SIGNATURE_VERSION", "s3v4"),
+            "signature_version": env("S3_SIGNATURE_VERSION") or "s3v4",
         },
     }
     if not _blob_storage["OPTIONS"]["bucket_name"]:
@@ -206,7 +206,7 @@ STORAGES = {
 # How downloads leave the server: `direct` (sendfile through the WSGI file wrapper),
 # `x-accel` (nginx serves BLOB_ROOT at X_ACCEL_PREFIX), `redirect` (S3 presigned URL).
 SERVE_MODE = env_choice("SERVE_MODE", "direct", ("direct", "x-accel", "redirect"))
-X_ACCEL_PREFIX = env("X_ACCEL_PREFIX", "/_blobs/")
+X_ACCEL_PREFIX = env("X_ACCEL_PREFIX") or "/_blobs/"
 if SERVE_MODE == "redirect" and STORAGE_BACKEND != "s3":
     raise ImproperlyConfigured("SERVE_MODE=redirect needs STORAGE_BACKEND=s3")
 
@@ -269,5 +269,5 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": (env("LOG_LEVEL") or "INFO").upper()},
 }

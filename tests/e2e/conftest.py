@@ -490,8 +490,8 @@ class Clients:
                          "--keyring-provider", "disabled", "--disable-pip-version-check"],
                         check=check)
 
-    def twine_upload(self, repository, *files, token, extra=(), check=None):
-        twine = _find_client("twine")
+    def twine_upload(self, repository, *files, token, extra=(), check=None, twine=None):
+        twine = twine or _find_client("twine")
         return self.run([
             twine, "upload", "--non-interactive", "--disable-progress-bar",
             "--repository-url", self.server.repository_url(repository),
@@ -519,6 +519,33 @@ class Clients:
         netrc.write_text(f"machine {machine}\nlogin {login}\npassword {password}\n")
         netrc.chmod(0o600)
         return netrc
+
+
+# twine 6.1 stopped offering --skip-existing for any index but PyPI's; the last release that
+# offers it everywhere shows that the server's "File already exists" answer lets it skip.
+SKIP_EXISTING_TWINE = "twine==6.0.1"
+
+
+@pytest.fixture(scope="session")
+def twine_with_skip_existing():
+    """A twine that still offers --skip-existing for private indexes, in its own venv under
+    var/ (kept between runs), installed from the package registry this machine uses."""
+    venv = ROOT / "var" / "test-clients" / SKIP_EXISTING_TWINE.replace("==", "-")
+    twine = venv / "bin" / "twine"
+    if not twine.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        installed = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+             SKIP_EXISTING_TWINE],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        if installed.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            message = f"could not install {SKIP_EXISTING_TWINE}: {installed.stdout.decode()[-2000:]}"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message, pytrace=False)
+            pytest.skip(message)
+    return twine
 
 
 @pytest.fixture

@@ -157,19 +157,50 @@ def test_uv_publish_check_url_skips_existing_files(server, clients, private_repo
     assert server.filenames(private_repo, "skipper")[v1.name]["hashes"]["sha256"] == sha256_of(v1)
 
 
-def test_twine_skip_existing(server, clients, private_repo, dists):
-    """twine >= 6.1 refuses --skip-existing for any index but PyPI's; older twine skips the
-    file on the server's 400 "File already exists"."""
+def test_twine_skip_existing(server, clients, private_repo, tmp_path, twine_with_skip_existing):
+    """`twine upload --skip-existing` passes over a file name the repository already holds with
+    other bytes (a rebuilt dist; our 400 "File already exists" is what twine looks for) and
+    uploads the rest. Identical bytes are simply accepted again, as PyPI does."""
     token = server.user_tokens["write"]
-    wheel = build_wheel(dists, "twine-skip", "1.0")
-    clients.twine_upload(private_repo, wheel, token=token, check=True)
-    result = clients.twine_upload(private_repo, wheel, token=token, extra=["--skip-existing"])
-    if "UnsupportedConfiguration" in result.output:
-        assert not result.ok
-        assert "--skip-existing" in result.output
-    else:
-        assert result.ok, result
-    assert set(server.filenames(private_repo, "twine-skip")) == {wheel.name}
+    (tmp_path / "first").mkdir()
+    (tmp_path / "rebuilt").mkdir()
+    original = build_wheel(tmp_path / "first", "twine-skip", "1.0")
+    clients.twine_upload(private_repo, original, token=token, check=True)
+    rebuilt = build_wheel(tmp_path / "rebuilt", "twine-skip", "1.0", module_source="REBUILT = 1\n")
+    newer = build_wheel(tmp_path / "rebuilt", "twine-skip", "2.0")
+    assert rebuilt.name == original.name and sha256_of(rebuilt) != sha256_of(original)
+
+    result = clients.twine_upload(private_repo, rebuilt, newer, token=token,
+                                  extra=["--skip-existing"], twine=twine_with_skip_existing,
+                                  check=True)
+    flowing = " ".join(result.output.split())  # rich wraps twine's lines at the terminal width
+    assert f"Skipping {rebuilt.name} because it appears to already exist" in flowing
+    files = server.filenames(private_repo, "twine-skip")
+    assert set(files) == {original.name, newer.name}
+    assert files[original.name]["hashes"]["sha256"] == sha256_of(original)
+
+    # Without --skip-existing the same name is an error, with the server's message.
+    again = clients.twine_upload(private_repo, rebuilt, token=token,
+                                 twine=twine_with_skip_existing, check=False)
+    assert "File already exists" in again.output
+
+
+def test_current_twine_refuses_skip_existing_for_private_indexes(server, clients, private_repo,
+                                                                 dists):
+    """twine >= 6.1 decides on its own that --skip-existing is for PyPI only (docs/formats/pypi.md
+    says to use `uv publish --check-url` instead); it must not upload anything then."""
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    if Version(version("twine")) < Version("6.1"):
+        pytest.skip("this twine still offers --skip-existing everywhere")
+    token = server.user_tokens["write"]
+    wheel = build_wheel(dists, "twine-refuses", "1.0")
+    result = clients.twine_upload(private_repo, wheel, token=token, extra=["--skip-existing"],
+                                  check=False)
+    assert "--skip-existing" in result.output
+    assert server.filenames(private_repo, "twine-refuses") == {}
 
 
 def test_read_only_token_cannot_upload(server, clients, private_repo, dists):
