@@ -67,6 +67,13 @@ class FormatPlugin:
         return request.build_absolute_uri(f"/repository/{repository.name}/{package_file.path}")
 
 
+def checks_access_itself(view):
+    """Mark a format view that the core must call without checking read access first: it
+    decides itself (npm's login, which exchanges a password for a token)."""
+    view.checks_access_itself = True
+    return view
+
+
 _plugins = {}
 
 

@@ -29,19 +29,25 @@ def dispatch(request, repository_name, rest):
     writing = request.method not in SAFE_METHODS
     actor = access.actor_from(request, session_allowed=not writing)
     request.actor = actor
-    try:
-        repository = access.get_repository(actor, repository_name, Role.READ)
-    except RegistryError as exc:
-        return text_error(exc)
+    repository = access.find_repository(repository_name)
+    if repository is None:
+        return text_error(access.missing_repository(actor, repository_name))
     plugin = plugins.get(repository.format)
     try:
+        match = _resolver(repository.format).resolve(rest)
+    except Resolver404:
+        match = None
+    if match is None or not getattr(match.func, "checks_access_itself", False):
         try:
-            match = _resolver(repository.format).resolve(rest)
-        except Resolver404:
+            access.require(actor, repository, Role.READ)
+        except RegistryError as exc:
+            return text_error(exc)
+    try:
+        if match is None:
             raise NotFound(
                 f"Not found: /repository/{repository.name}/{rest} is not a {plugin.label} "
                 "endpoint of this repository"
-            ) from None
+            )
         return match.func(request, repository, *match.args, **match.kwargs)
     except RegistryError as exc:
         return plugin.error_response(request, exc)

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "registry",
     # One line per format: its AppConfig.ready() registers the plugin.
     "formats.pypi",
+    "formats.npm",
 ]
 
 MIDDLEWARE = [

@@ -7,12 +7,10 @@ access; errors are raised as RegistryError and translated by PypiPlugin.error_re
 import hashlib
 import hmac
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponsePermanentRedirect
-from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_http_methods
 
+from registry import pages
 from registry.errors import InvalidPackage, NotFound
 from registry.models import Package, PackageFile, Role
 from registry.services import access
@@ -23,16 +21,6 @@ from storage.serving import serve_blob
 from . import negotiate, render
 from .ingest import ingest_distribution, normalize
 from .render import JSON_TYPE
-
-INDEX_CACHE_CONTROL = "max-age=0, no-cache"
-PUBLIC_FILE_CACHE_CONTROL = "public, max-age=31536000, immutable"
-# A private repository's pages and files must not be kept by shared caches (proxies, CDNs).
-PRIVATE_FILE_CACHE_CONTROL = "private, max-age=31536000, immutable"
-
-
-def _index_cache_control(repository):
-    return INDEX_CACHE_CONTROL if repository.is_public else "private, " + INDEX_CACHE_CONTROL
-
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def root(request, repository):
@@ -88,18 +76,8 @@ def simple_project(request, repository, project):
 
 
 def _cached_index(request, repository, subject, content_type, render_body):
-    """An index page for `subject` (the repository or a package), from the cache when its
-    revision has not moved; 304 when the client's copy is current."""
-    stamp = f"{type(subject).__name__}-{subject.pk}-{subject.revision}-{subject.updated.timestamp()}"
-    key = _cache_key(request, stamp, content_type)
-    etag = quote_etag(key[-40:])
-    if _client_has(request, etag):
-        return _not_modified(etag, repository)
-    body = cache.get(key)
-    if body is None:
-        body = render_body()
-        cache.set(key, body, settings.INDEX_CACHE_SECONDS)
-    return _index_response(body, content_type, etag, subject.updated, repository)
+    return pages.cached_page(request, repository, subject, content_type,
+                             _with_charset(content_type), render_body)
 
 
 def _render_project(request, repository, package, content_type):
@@ -155,7 +133,7 @@ def download(request, repository, project, filename):
         filename=filename,
         content_type="text/plain; charset=utf-8" if metadata_file else _file_type(filename),
         last_modified=row.created,
-        cache_control=PUBLIC_FILE_CACHE_CONTROL if repository.is_public else PRIVATE_FILE_CACHE_CONTROL,
+        cache_control=pages.file_cache_control(repository),
     )
 
 
@@ -217,37 +195,6 @@ def _not_acceptable():
         status=406,
         content_type="text/plain; charset=utf-8",
     )
-    response["Vary"] = "Accept"
-    return response
-
-
-def _cache_key(request, stamp, content_type):
-    # Absolute URLs in the page depend on the scheme and host the client used.
-    origin = f"{request.scheme}://{request.get_host()}"
-    digest = hashlib.sha1(f"{origin}|{content_type}|{stamp}".encode()).hexdigest()
-    return f"pypi:index:{digest}"
-
-
-def _client_has(request, etag):
-    if_none_match = request.headers.get("If-None-Match")
-    if not if_none_match:
-        return False
-    return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
-
-
-def _not_modified(etag, repository):
-    response = HttpResponse(status=304)
-    response["ETag"] = etag
-    response["Cache-Control"] = _index_cache_control(repository)
-    response["Vary"] = "Accept"
-    return response
-
-
-def _index_response(body, content_type, etag, modified, repository):
-    response = HttpResponse(body, content_type=_with_charset(content_type))
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(modified.timestamp())
-    response["Cache-Control"] = _index_cache_control(repository)
     response["Vary"] = "Accept"
     return response
 

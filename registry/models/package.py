@@ -11,6 +11,8 @@ class Package(models.Model):
     name = models.CharField(max_length=255)
     # Each format's own rule (PEP 503 for PyPI); what uniqueness and URLs use.
     normalized_name = models.CharField(max_length=255)
+    # What a format keeps per package rather than per version (npm: dist-tags, readme).
+    metadata = models.JSONField(default=dict, blank=True)
     revision = models.BigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

@@ -109,13 +109,23 @@ def get_repository(actor, name, role=Role.READ):
     A missing repository is answered like an unreadable one: 401 for anonymous callers
     (so pip and apt send their credentials), 404 for everyone else.
     """
-    repository = Repository.objects.filter(name=name).first()
+    repository = find_repository(name)
     if repository is None:
-        if not actor.is_authenticated:
-            raise Unauthorized("Authentication required")
-        raise NotFound(f"Repository {name!r} not found")
+        raise missing_repository(actor, name)
     require(actor, repository, role)
     return repository
+
+
+def find_repository(name):
+    """The repository of that name, or None; no access check (callers make one)."""
+    return Repository.objects.filter(name=name).first()
+
+
+def missing_repository(actor, name):
+    """The error for a repository that does not exist, the same as for one `actor` may not read."""
+    if not actor.is_authenticated:
+        return Unauthorized("Authentication required")
+    return NotFound(f"Repository {name!r} not found")
 
 
 def readable_repositories(actor):

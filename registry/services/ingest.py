@@ -25,6 +25,9 @@ class NewFile:
     file_metadata: dict = field(default_factory=dict)
     # A derived file served beside this one (spooled), e.g. PEP 658 core metadata.
     sidecar: object = None
+    # Called as then(package, version, package_file) inside the transaction, for the format's
+    # own writes that must stand or fall with the file (npm's dist-tags).
+    then: object = None
 
 
 def conflict_message(path):
@@ -81,6 +84,8 @@ def store(repository, actor, new):
                 metadata=new.file_metadata,
                 uploader=actor.user if actor.is_authenticated else None,
             )
+            if new.then is not None:
+                new.then(package, version, package_file)
             package.bump_revision()
             repository.bump_revision()
             audit.record(

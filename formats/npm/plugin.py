@@ -1,0 +1,77 @@
+from django.http import JsonResponse
+from django.urls import re_path
+
+from registry.http import REALM, reason_phrase
+from registry.plugins import FormatPlugin
+
+from . import ingest, parser, views
+
+# A package name in a URL: `@scope/name` (npm sends `@scope%2fname`, which arrives decoded) or
+# an unscoped name. `-` starts the registry's own endpoints.
+NAME = r"(?P<name>@[^/]+/[^/]+|[^@/-][^/]*)"
+
+
+class NpmPlugin(FormatPlugin):
+    name = "npm"
+    label = "npm"
+    setup_template = "npm/setup.html"
+
+    def normalize_name(self, name):
+        # npm names are compared exactly; new names are lowercase (parser.check_name).
+        return name
+
+    def version_sort_key(self, version):
+        return parser.sort_key(version)
+
+    def urlpatterns(self):
+        return [
+            re_path(r"^-/ping/?$", views.ping),
+            re_path(r"^-/whoami/?$", views.whoami),
+            re_path(r"^-/v1/search/?$", views.search),
+            re_path(r"^-/v1/login/?$", views.web_login),
+            re_path(r"^-/user/org\.couchdb\.user:(?P<username>[^/]+)(?:/-rev/(?P<rev>[^/]+))?$",
+                    views.couch_user),
+            re_path(r"^-/user/token/(?P<secret>[^/]+)$", views.logout),
+            re_path(r"^-/npm/v1/tokens/?$", views.npm_tokens),
+            re_path(r"^-/npm/v1/tokens/token/(?P<key>[^/]+)$", views.npm_token),
+            re_path(r"^-/npm/v1/security/(?P<rest>.*)$", views.audit_endpoint),
+            re_path(rf"^-/package/{NAME}/dist-tags/?$", views.dist_tags),
+            re_path(rf"^-/package/{NAME}/dist-tags/(?P<tag>[^/]+)$", views.dist_tag),
+            re_path(rf"^{NAME}/?$", views.package),
+            re_path(rf"^{NAME}/-rev/(?P<rev>[^/]+)$", views.package_revision),
+            re_path(rf"^{NAME}/-/(?P<filename>[^/]+)$", views.tarball),
+            re_path(rf"^{NAME}/-/(?P<filename>[^/]+)/-rev/(?P<rev>[^/]+)$", views.tarball_revision),
+            re_path(rf"^{NAME}/(?P<spec>[^/]+)$", views.version_manifest),
+        ]
+
+    def ingest(self, repository, actor, upload):
+        """A tarball sent through the REST API: published under the name and version of its
+        package.json, tagged `latest` (or the form's `tag`)."""
+        contents = parser.read_tarball(upload.spooled.path)
+        name = contents.manifest.get("name")
+        version = contents.manifest.get("version")
+        parser.check_name(name)
+        parser.check_version(version)
+        tag = upload.fields.get("tag") or "latest"
+        document = {
+            "name": name,
+            "versions": {version: contents.manifest},
+            "dist-tags": {tag: version},
+            "_attachments": {parser.tarball_filename(name, version): {"length": upload.spooled.digests.size}},
+        }
+        package_file = ingest.publish(
+            repository, actor, name, document, parser.tarball_filename(name, version),
+            upload.spooled, contents,
+        )
+        return package_file, True
+
+    def error_response(self, request, exc):
+        # npm prints the `error` field of a JSON error body.
+        response = JsonResponse({"error": exc.message}, status=exc.status)
+        response.reason_phrase = reason_phrase(exc.message)
+        if exc.status == 401:
+            response["WWW-Authenticate"] = REALM
+        return response
+
+
+plugin = NpmPlugin()

@@ -1,0 +1,62 @@
+"""Index pages (simple index, packument, maven-metadata.xml…): rendered from rows, cached until
+the subject's revision moves, and revalidated cheaply with an ETag.
+
+A page is keyed by its subject (a repository or a package) and revision, the variant the client
+asked for (content type, abbreviated or not) and the origin it used, since absolute URLs in the
+page depend on it. A write bumps the revision, so nothing needs explicit invalidation and web
+nodes sharing a cache stay consistent.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.http import http_date, quote_etag
+
+# Clients must revalidate every time; the ETag makes that a 304.
+PAGE_CACHE_CONTROL = "max-age=0, no-cache"
+PUBLIC_FILE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# A private repository's pages and files must not be kept by shared caches (proxies, CDNs).
+PRIVATE_FILE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+def page_cache_control(repository):
+    return PAGE_CACHE_CONTROL if repository.is_public else "private, " + PAGE_CACHE_CONTROL
+
+
+def file_cache_control(repository):
+    return PUBLIC_FILE_CACHE_CONTROL if repository.is_public else PRIVATE_FILE_CACHE_CONTROL
+
+
+def cached_page(request, repository, subject, variant, content_type, render, vary="Accept"):
+    """The page `render()` builds for `subject`, from the cache when the subject's revision has
+    not moved; 304 when the client's copy is current. `render` returns str or bytes."""
+    stamp = f"{type(subject).__name__}-{subject.pk}-{subject.revision}-{subject.updated.timestamp()}"
+    origin = f"{request.scheme}://{request.get_host()}"
+    digest = hashlib.sha1(f"{origin}|{variant}|{stamp}".encode()).hexdigest()
+    key = f"page:{digest}"
+    etag = quote_etag(digest)
+    headers = {"ETag": etag, "Cache-Control": page_cache_control(repository), "Vary": vary}
+    if _client_has(request, etag):
+        return _with(HttpResponse(status=304), headers)
+    body = cache.get(key)
+    if body is None:
+        body = render()
+        cache.set(key, body, settings.INDEX_CACHE_SECONDS)
+    response = HttpResponse(body, content_type=content_type)
+    response["Last-Modified"] = http_date(subject.updated.timestamp())
+    return _with(response, headers)
+
+
+def _client_has(request, etag):
+    if_none_match = request.headers.get("If-None-Match")
+    if not if_none_match:
+        return False
+    return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+
+
+def _with(response, headers):
+    for name, value in headers.items():
+        response[name] = value
+    return response
