@@ -18,7 +18,6 @@ from registry.models import (
     Package,
     PackageFile,
     PackageVersion,
-    Repository,
     RepositoryRole,
     Role,
 )

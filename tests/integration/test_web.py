@@ -35,3 +35,15 @@ def test_login_page_and_admin(client, personas):
     assert response.status_code == 302
     assert client.get("/ui/tokens/").status_code == 200
     assert client.get("/admin/").status_code == 302  # not staff
+
+
+def test_npm_repository_page_shows_npmrc(client, personas):
+    from registry.models import Repository, RepositoryRole, Role
+
+    repository = Repository.objects.create(name="team-npm", format="npm", visibility="private")
+    RepositoryRole.objects.create(repository=repository, user=personas["reader"].user, role=Role.READ)
+    client.force_login(personas["reader"].user)
+    page = client.get("/ui/repositories/team-npm/").content.decode()
+    assert "registry=http://testserver/repository/team-npm/" in page
+    assert "//testserver/repository/team-npm/:_authToken=TOKEN" in page
+    assert "npm login --auth-type=legacy --registry=http://testserver/repository/team-npm/" in page
