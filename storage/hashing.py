@@ -84,6 +84,32 @@ def spool(stream, limit=None, chunk_size=CHUNK_SIZE):
     return SpooledFile(path, hasher.digests())
 
 
+class SpoolWriter:
+    """A file-like sink that spools and hashes what is written to it, for bytes a format
+    produces itself (npm's base64-decoded tarball). `finish()` gives the SpooledFile."""
+
+    def __init__(self, limit=None):
+        self._hasher = MultiHasher(limit)
+        fd, self.path = tempfile.mkstemp(prefix="spool-", dir=settings.FILE_UPLOAD_TEMP_DIR)
+        self._out = os.fdopen(fd, "wb")
+
+    def write(self, chunk):
+        self._hasher.update(chunk)
+        self._out.write(chunk)
+        return len(chunk)
+
+    def finish(self):
+        self._out.close()
+        return SpooledFile(self.path, self._hasher.digests())
+
+    def discard(self):
+        self._out.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
 def spool_bytes(data):
     """Spool bytes already in memory (small derived files such as PEP 658 metadata)."""
     return spool(io.BytesIO(data))

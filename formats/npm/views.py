@@ -7,8 +7,6 @@ answered as JSON `{"error": …}` by NpmPlugin.error_response, which npm prints.
 
 import base64
 import json
-import os
-import tempfile
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -21,7 +19,7 @@ from registry import pages, plugins
 from registry.errors import Forbidden, InvalidPackage, NotFound, TooLarge, Unauthorized
 from registry.models import ApiToken, PackageFile, Role
 from registry.services import access, audit, tokens
-from storage.hashing import UploadTooLarge, spool
+from storage.hashing import SpoolWriter, UploadTooLarge, spool
 from storage.serving import serve_blob
 
 from . import ingest, parser, publish_body, render
@@ -139,30 +137,29 @@ def _write_document(request, repository, name, rev):
     access.require(request.actor, repository, Role.WRITE)
     parser.check_name(name)
     body = _spool_body(request)
+    writer = SpoolWriter(settings.MAX_UPLOAD_SIZE)
     try:
-        with tempfile.NamedTemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="npm-tgz-",
-                                         delete=False) as out:
-            tarball_path = out.name
-            document, attachment_name = publish_body.split(body.path, out)
+        document, attachment_name = publish_body.split(body.path, writer)
+    except UploadTooLarge as exc:
+        writer.discard()
+        raise TooLarge(f"The package is larger than the limit of {exc.limit} bytes.") from None
+    except BaseException:
+        writer.discard()
+        raise
+    finally:
+        body.delete()
+    spooled = writer.finish()
+    try:
         if attachment_name is None:
             package = require_package(repository, name)
             ingest.check_rev(package, rev)
             ingest.update(repository, request.actor, package, document)
             return ok()
-        with open(tarball_path, "rb") as handle:
-            spooled = spool(handle, settings.MAX_UPLOAD_SIZE)
-        try:
-            contents = parser.read_tarball(spooled.path)
-            ingest.publish(repository, request.actor, name, document, attachment_name, spooled,
-                           contents)
-        finally:
-            spooled.delete()
+        contents = parser.read_tarball(spooled.path)
+        ingest.publish(repository, request.actor, name, document, attachment_name, spooled, contents)
         return ok(status=201)
-    except UploadTooLarge as exc:
-        raise TooLarge(f"The package is larger than the limit of {exc.limit} bytes.") from None
     finally:
-        body.delete()
-        os.unlink(tarball_path)
+        spooled.delete()
 
 
 def _spool_body(request):

@@ -90,3 +90,25 @@ def test_spool_bytes():
         assert spooled.owned
     finally:
         spooled.delete()
+
+
+def test_spool_writer_hashes_what_is_written(_spool_dir):
+    from storage.hashing import SpoolWriter
+
+    writer = SpoolWriter(limit=100)
+    writer.write(b"hello ")
+    writer.write(b"world")
+    spooled = writer.finish()
+    try:
+        assert spooled.digests.sha512 == hashlib.sha512(b"hello world").hexdigest()
+        assert spooled.digests.size == 11
+        with spooled.open() as handle:
+            assert handle.read() == b"hello world"
+    finally:
+        spooled.delete()
+
+    over = SpoolWriter(limit=4)
+    with pytest.raises(UploadTooLarge):
+        over.write(b"12345")
+    over.discard()
+    assert os.listdir(_spool_dir) == []
