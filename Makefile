@@ -36,6 +36,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/npm.py
 
 clean:
 	rm -rf $(VENV) var
