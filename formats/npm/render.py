@@ -35,6 +35,7 @@ class VersionRow:
     sha512_b64: str
     size: int
     uploader: str
+    uploader_email: str = ""
 
 
 def iso(moment):
@@ -56,12 +57,19 @@ def version_document(name, row):
     document.update({"name": name, "version": row.version, "_id": f"{name}@{row.version}"})
     document["dist"] = dist(row)
     if row.uploader:
-        document["_npmUser"] = {"name": row.uploader}
+        document["_npmUser"] = _person(row)
     if row.deprecated:
         document["deprecated"] = row.deprecated
     else:
         document.pop("deprecated", None)
     return document
+
+
+def _person(row):
+    person = {"name": row.uploader}
+    if row.uploader_email:
+        person["email"] = row.uploader_email
+    return person
 
 
 def full(name, rev, package_metadata, rows, created, modified):
@@ -73,7 +81,7 @@ def full(name, rev, package_metadata, rows, created, modified):
     for field in TOP_LEVEL_FIELDS:
         if field in latest:
             document[field] = latest[field]
-    maintainers = sorted({row.uploader for row in rows if row.uploader})
+    maintainers = {row.uploader: _person(row) for row in rows if row.uploader}
     document.update({
         "versions": versions,
         "time": {
@@ -81,7 +89,7 @@ def full(name, rev, package_metadata, rows, created, modified):
             "modified": iso(modified),
             **{row.version: iso(row.created) for row in rows},
         },
-        "maintainers": [{"name": user} for user in maintainers],
+        "maintainers": [maintainers[name] for name in sorted(maintainers)],
         "readme": package_metadata.get("readme", ""),
         "readmeFilename": package_metadata.get("readmeFilename", ""),
     })

@@ -120,6 +120,7 @@ def _rows(request, repository, package, only=None):
             sha512_b64=_b64(blob.sha512),
             size=blob.size,
             uploader=version.uploader.get_username() if version.uploader else "",
+            uploader_email=version.uploader.email if version.uploader else "",
         ))
     return rows
 

@@ -81,11 +81,15 @@ def rank(actor, repository):
 
 
 def can(actor, repository, role):
+    if role == Role.READ and repository.is_public:
+        return True  # anyone reads a public repository: no need to look up roles
     return rank(actor, repository) >= Role.rank(role)
 
 
 def require(actor, repository, role):
     """Raise the error a client should see when `actor` may not act as `role`."""
+    if role == Role.READ and repository.is_public:
+        return
     have = rank(actor, repository)
     if have >= Role.rank(role):
         return

@@ -96,10 +96,10 @@ def test_publish_and_read_back(client, personas, npm_repos, tarballs):
     assert packument["description"] == "A test package"
     assert packument["readme"] == "# Util\n"
     assert set(packument["time"]) == {"created", "modified", "1.0.0"}
-    assert packument["maintainers"] == [{"name": "writer"}]
+    assert packument["maintainers"] == [{"name": "writer", "email": "writer@example.com"}]
     manifest = packument["versions"]["1.0.0"]
     assert manifest["_id"] == "@acme/util@1.0.0"
-    assert manifest["_npmUser"] == {"name": "writer"}
+    assert manifest["_npmUser"] == {"name": "writer", "email": "writer@example.com"}
     assert manifest["dist"] == {
         "tarball": "http://testserver/repository/private-npm/@acme/util/-/util-1.0.0.tgz",
         "shasum": hashlib.sha1(data).hexdigest(),
