@@ -239,3 +239,41 @@ def print_table(rows):
            "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
     print("\n".join(out))
+
+
+def statuses_off(raw):
+    """Per server, the workloads that saw unexpected HTTP statuses."""
+    return {label: {k: v["errors"] for k, v in data.items() if isinstance(v, dict) and "errors" in v}
+            for label, data in raw.items()}
+
+
+def report(setup, rows, errors, notes=()):
+    """Print the setup, the table and anything that went wrong, as every benchmark does."""
+    print()
+    print("Setup:")
+    for key in ("ours", "peer", "client", "machine"):
+        print(f"  {key:7} {setup[key]}")
+    for note in notes:
+        print(f"  {note}")
+    print()
+    print_table(rows)
+    bad = {label: e for label, e in errors.items() if any(e.values())}
+    if bad:
+        print(f"\nNON-EXPECTED STATUSES: {bad}")
+
+
+def shut_down(servers, tmp, log_names, keep):
+    """Stop the servers this run started, keep their logs under var/bench/logs, clean up."""
+    import shutil
+
+    for server in reversed(servers):
+        server.stop()
+    logs = BENCH_DIR / "logs"
+    logs.mkdir(exist_ok=True)
+    for name in log_names:
+        if (tmp / name).exists():
+            shutil.copy(tmp / name, logs / name)
+    if keep:
+        log(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

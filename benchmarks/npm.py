@@ -25,8 +25,8 @@ from pathlib import Path
 
 # benchmarks/ is sys.path[0] when this file runs as a script.
 from common import (
-    BENCH_DIR, ROOT, WORKERS, Server, create_repository, fetch, free_port, load, log, print_table,
-    row, run, start_our_server,
+    BENCH_DIR, ROOT, WORKERS, Server, create_repository, fetch, free_port, load, log, report, row,
+    run, shut_down, start_our_server, statuses_off,
 )
 
 VERDACCIO_DIR = BENCH_DIR / "verdaccio"
@@ -494,9 +494,7 @@ def main():
             row("(5) npm publish of that package (once)", "s", o["npm_publish_big_s"],
                 p["npm_publish_big_s"], "lower"),
         ]
-        errors = {label: {k: v["errors"] for k, v in data.items()
-                          if isinstance(v, dict) and "errors" in v}
-                  for label, data in raw.items()}
+        errors = statuses_off(raw)
         first = PACKAGES[0]
         setup = {
             "ours": f"gunicorn {WORKERS} sync workers, registry.wsgi, embedded defaults (SQLite, "
@@ -517,15 +515,7 @@ def main():
             "packument_etag": {t["label"]: checked[t["label"]][first]["etag"] for t in targets},
             "same_tarballs_from_npm_publish": same_bytes,
         }
-        print()
-        print("Setup:")
-        for key in ("ours", "peer", "client", "machine"):
-            print(f"  {key:7} {setup[key]}")
-        print()
-        print_table(rows)
-        bad = {label: e for label, e in errors.items() if any(e.values())}
-        if bad:
-            print(f"\nNON-EXPECTED STATUSES: {bad}")
+        report(setup, rows, errors)
         if not same_bytes:
             print("\nNOTE: npm publish sent different tarball bytes to the two servers")
         print(f"\nTotal time {time.time() - started:.0f} s; results in {RESULTS.relative_to(ROOT)}")
@@ -547,17 +537,7 @@ def main():
         }, indent=2, default=str) + "\n")
         raise
     finally:
-        for server in reversed(servers):
-            server.stop()
-        logs = BENCH_DIR / "logs"
-        logs.mkdir(exist_ok=True)
-        for name in LOG_NAMES.values():
-            if (tmp / name).exists():
-                shutil.copy(tmp / name, logs / name)
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shut_down(servers, tmp, LOG_NAMES.values(), args.keep)
 
 
 if __name__ == "__main__":

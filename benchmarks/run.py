@@ -28,7 +28,7 @@ from pathlib import Path
 # benchmarks/ is sys.path[0] when this file runs as a script.
 from common import (
     BENCH_DIR, ROOT, VENV_BIN, WORKERS, Server, create_repository, fetch, free_port, load, log,
-    no_control_socket, print_table, row, run, start_our_server,
+    no_control_socket, report, row, run, shut_down, start_our_server, statuses_off,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -330,9 +330,7 @@ def main():
             row("(5') twine upload of that wheel (once)", "s", o["upload_big_s"],
                 p["upload_big_s"], "lower"),
         ]
-        errors = {label: {k: v["errors"] for k, v in data.items()
-                          if isinstance(v, dict) and "errors" in v}
-                  for label, data in raw.items()}
+        errors = statuses_off(raw)
         setup = {
             "ours": f"gunicorn {WORKERS} sync workers, registry.wsgi, embedded defaults "
                     "(SQLite, locmem cache, local blobs, SERVE_MODE=direct)",
@@ -349,17 +347,8 @@ def main():
                        f"{platform.python_version()}",
             "peer_sends_etag": peer_has_etags,
         }
-        print()
-        print("Setup:")
-        for key in ("ours", "peer", "client", "machine"):
-            print(f"  {key:7} {setup[key]}")
-        if not peer_has_etags:
-            print("  (3)     the peer sends no ETag on simple pages, so (3) is measured on ours only")
-        print()
-        print_table(rows)
-        bad = {label: e for label, e in errors.items() if any(e.values())}
-        if bad:
-            print(f"\nNON-EXPECTED STATUSES: {bad}")
+        report(setup, rows, errors, notes=() if peer_has_etags else (
+            "(3)     the peer sends no ETag on simple pages, so (3) is measured on ours only",))
         print(f"\nTotal time {time.time() - started:.0f} s; results in {RESULTS.relative_to(ROOT)}")
         RESULTS.write_text(json.dumps({
             "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(),
@@ -370,17 +359,7 @@ def main():
             "big_wheel": {"filename": big.name, "bytes": big.stat().st_size},
         }, indent=2) + "\n")
     finally:
-        for server in reversed(servers):
-            server.stop()
-        logs = BENCH_DIR / "logs"
-        logs.mkdir(exist_ok=True)
-        for name in ("ours.log", "peer.log"):
-            if (tmp / name).exists():
-                shutil.copy(tmp / name, logs / name)
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shut_down(servers, tmp, ("ours.log", "peer.log"), args.keep)
 
 
 if __name__ == "__main__":
