@@ -30,7 +30,10 @@ def rev(package):
 
 
 def find_package(repository, name):
-    return Package.objects.filter(repository=repository, normalized_name=name).first()
+    try:
+        return Package.objects.get(repository=repository, normalized_name=name)
+    except Package.DoesNotExist:
+        return None
 
 
 def require_package(repository, name):
