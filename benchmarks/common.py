@@ -277,3 +277,25 @@ def shut_down(servers, tmp, log_names, keep):
         log(f"kept {tmp}")
     else:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def page_etags(pages, headers=None):
+    """{key: ETag} of the pages {key: url}; (key, url, status) of the first that is not 200."""
+    tags = {}
+    for key, url in pages.items():
+        status, response_headers, _ = fetch(url, headers)
+        if status != 200:
+            return tags, (key, url, status)
+        tags[key] = response_headers.get("ETag")
+    return tags, None
+
+
+def revalidate(pages, tags, headers=None, requests=2000, threads=8):
+    """`requests` conditional GETs cycling through the pages, expecting 304 (after a warm-up)."""
+    keys = list(pages)
+    items = []
+    for i in range(requests):
+        key = keys[i % len(keys)]
+        items.append((pages[key], {**(headers or {}), "If-None-Match": tags[key]}))
+    load(items[: len(keys) * 4], 304, threads)
+    return load(items, 304, threads)

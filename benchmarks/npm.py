@@ -25,8 +25,8 @@ from pathlib import Path
 
 # benchmarks/ is sys.path[0] when this file runs as a script.
 from common import (
-    BENCH_DIR, ROOT, WORKERS, Server, create_repository, fetch, free_port, load, log, report, row,
-    run, shut_down, start_our_server, statuses_off,
+    BENCH_DIR, ROOT, WORKERS, Server, create_repository, free_port, load, log, page_etags,
+    report, revalidate, row, run, shut_down, start_our_server, statuses_off,
 )
 
 VERDACCIO_DIR = BENCH_DIR / "verdaccio"
@@ -331,24 +331,16 @@ def packument_gets(target, requests=2000, threads=8):
 
 
 def etags(target):
-    tags = {}
-    for name in PACKAGES:
-        url = target["registry"] + name
-        status, headers, _ = fetch(url, {"Accept": ABBREVIATED_ACCEPT})
-        if status != 200:
-            fail(target, f"GET {url} -> {status}")
-        tags[name] = headers.get("ETag")
+    pages = {name: target["registry"] + name for name in PACKAGES}
+    tags, failed = page_etags(pages, {"Accept": ABBREVIATED_ACCEPT})
+    if failed:
+        fail(target, f"GET {failed[1]} -> {failed[2]}")
     return tags
 
 
-def revalidation(target, tags, requests=2000, threads=8):
-    items = []
-    for i in range(requests):
-        name = PACKAGES[i % len(PACKAGES)]
-        items.append((target["registry"] + name,
-                      {"Accept": ABBREVIATED_ACCEPT, "If-None-Match": tags[name]}))
-    load(items[: len(PACKAGES) * 4], 304, threads)
-    return load(items, 304, threads)
+def revalidation(target, tags):
+    pages = {name: target["registry"] + name for name in PACKAGES}
+    return revalidate(pages, tags, {"Accept": ABBREVIATED_ACCEPT})
 
 
 def npm_install(target, tmp, repeats=3):

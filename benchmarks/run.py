@@ -27,8 +27,9 @@ from pathlib import Path
 
 # benchmarks/ is sys.path[0] when this file runs as a script.
 from common import (
-    BENCH_DIR, ROOT, VENV_BIN, WORKERS, Server, create_repository, fetch, free_port, load, log,
-    no_control_socket, report, row, run, shut_down, start_our_server, statuses_off,
+    BENCH_DIR, ROOT, VENV_BIN, WORKERS, Server, create_repository, free_port, load, log,
+    no_control_socket, page_etags, report, revalidate, row, run, shut_down, start_our_server,
+    statuses_off,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -156,22 +157,14 @@ def simple_pages(target, requests=2000, threads=8):
 
 
 def etags(target):
-    tags = {}
-    for project in PROJECTS:
-        status, headers, _ = fetch(project_url(target, project))
-        if status != 200:
-            raise SystemExit(f"{target['label']}: GET {project_url(target, project)} -> {status}")
-        tags[project] = headers.get("ETag")
+    tags, failed = page_etags({p: project_url(target, p) for p in PROJECTS})
+    if failed:
+        raise SystemExit(f"{target['label']}: GET {failed[1]} -> {failed[2]}")
     return tags
 
 
-def revalidation(target, tags, requests=2000, threads=8):
-    items = []
-    for i in range(requests):
-        project = PROJECTS[i % len(PROJECTS)]
-        items.append((project_url(target, project), {"If-None-Match": tags[project]}))
-    load(items[: len(PROJECTS) * 4], 304, threads)
-    return load(items, 304, threads)
+def revalidation(target, tags):
+    return revalidate({p: project_url(target, p) for p in PROJECTS}, tags)
 
 
 def pip_download(target, tmp, repeats=3):

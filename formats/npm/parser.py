@@ -149,14 +149,20 @@ def read_tarball(path):
         ) from None
     if manifest_bytes is None:
         raise InvalidPackage("Invalid package tarball: no package/package.json in it.")
-    try:
-        manifest = json.loads(manifest_bytes)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidPackage(f"Invalid package.json in the tarball: {exc}") from None
-    if not isinstance(manifest, dict):
-        raise InvalidPackage("Invalid package.json in the tarball: not a JSON object.")
+    manifest = json_object(manifest_bytes, "The package.json in the tarball")
     readme = readme_bytes.decode("utf-8", "replace") if readme_bytes is not None else ""
     return Tarball(manifest=manifest, readme=readme, readme_filename=readme_name)
+
+
+def json_object(raw, what):
+    """Parse JSON that must be an object; `what` names it in the error."""
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidPackage(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidPackage(f"{what} must be a JSON object.")
+    return value
 
 
 def _read_member(archive, member, limit, label):

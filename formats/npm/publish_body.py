@@ -10,11 +10,12 @@ a file of its own.
 """
 
 import binascii
-import json
 import mmap
 import re
 
 from registry.errors import InvalidPackage
+
+from .parser import json_object
 
 # `"data"` then `:` then the opening quote of a base64 run and its closing quote.
 DATA_RE = re.compile(rb'"data"\s*:\s*"([A-Za-z0-9+/=]*)"')
@@ -55,13 +56,7 @@ def _largest_data_span(body):
 def _parse(raw):
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise InvalidPackage("The package document is too large.")
-    try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidPackage(f"The request body is not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InvalidPackage("The request body must be a JSON object (the package document).")
-    return document
+    return json_object(raw, "The request body (the package document)")
 
 
 def _attachment_at_cut(document):

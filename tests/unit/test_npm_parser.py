@@ -32,8 +32,8 @@ def test_npm_pack_tarball_is_read(packed):
 
 @pytest.mark.parametrize("members, top, message", [
     ({"index.js": b"x"}, "package", "no package/package.json"),
-    ({"package.json": b"{not json"}, "package", "Invalid package.json"),
-    ({"package.json": b"[1, 2]"}, "package", "not a JSON object"),
+    ({"package.json": b"{not json"}, "package", "package.json in the tarball is not valid JSON"),
+    ({"package.json": b"[1, 2]"}, "package", "package.json in the tarball must be a JSON object"),
     ({"package.json": b'{"name": "x", "version": "1.0.0"}'}, "", "no package/package.json"),
 ])
 def test_broken_tarballs(tmp_path, members, top, message):
