@@ -29,21 +29,32 @@ def file_cache_control(repository):
     return PUBLIC_FILE_CACHE_CONTROL if repository.is_public else PRIVATE_FILE_CACHE_CONTROL
 
 
-def cached_page(request, repository, subject, variant, content_type, render, vary="Accept"):
-    """The page `render()` builds for `subject`, from the cache when the subject's revision has
-    not moved; 304 when the client's copy is current. `render` returns str or bytes."""
+def _key(subject, variant, origin):
     stamp = f"{type(subject).__name__}-{subject.pk}-{subject.revision}-{subject.updated.timestamp()}"
-    origin = f"{request.scheme}://{request.get_host()}"
-    digest = hashlib.sha1(f"{origin}|{variant}|{stamp}".encode()).hexdigest()
-    key = f"page:{digest}"
-    etag = quote_etag(digest)
-    headers = {"ETag": etag, "Cache-Control": page_cache_control(repository), "Vary": vary}
-    if _client_has(request, etag):
-        return _with(HttpResponse(status=304), headers)
+    return hashlib.sha1(f"{origin}|{variant}|{stamp}".encode()).hexdigest()
+
+
+def cached_body(subject, variant, render, origin=""):
+    """What `render()` builds for `subject`, from the cache while its revision has not moved.
+    `origin` must be given when the body holds absolute URLs."""
+    key = "page:" + _key(subject, variant, origin)
     body = cache.get(key)
     if body is None:
         body = render()
         cache.set(key, body, settings.INDEX_CACHE_SECONDS)
+    return body
+
+
+def cached_page(request, repository, subject, variant, content_type, render, vary="Accept"):
+    """The page `render()` builds for `subject`, from the cache when the subject's revision has
+    not moved; 304 when the client's copy is current. `render` returns str or bytes."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    digest = _key(subject, variant, origin)
+    etag = quote_etag(digest)
+    headers = {"ETag": etag, "Cache-Control": page_cache_control(repository), "Vary": vary}
+    if _client_has(request, etag):
+        return _with(HttpResponse(status=304), headers)
+    body = cached_body(subject, variant, render, origin)
     response = HttpResponse(body, content_type=content_type)
     response["Last-Modified"] = http_date(subject.updated.timestamp())
     return _with(response, headers)

@@ -58,6 +58,13 @@ class FormatPlugin:
 
         return text_error(exc)
 
+    def clean_settings(self, settings):
+        """The repository's format settings, checked and completed with defaults; raise
+        ValueError with a message for a bad value. Formats without settings accept none."""
+        if settings:
+            raise ValueError(f"{self.label} repositories have no settings")
+        return {}
+
     def can_yank(self):
         """Whether versions of this format can be yanked (PEP 592)."""
         return False

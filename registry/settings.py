@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     # One line per format: its AppConfig.ready() registers the plugin.
     "formats.pypi",
     "formats.npm",
+    "formats.maven",
 ]
 
 MIDDLEWARE = [

@@ -40,6 +40,16 @@ class RepositorySerializer(serializers.ModelSerializer):
         path = f"/repository/{repository.name}/"
         return request.build_absolute_uri(path) if request else path
 
+    def validate(self, data):
+        data = super().validate(data)
+        fmt = data.get("format") or (self.instance.format if self.instance else None)
+        if fmt is not None and ("settings" in data or self.instance is None):
+            try:
+                data["settings"] = plugins.get(fmt).clean_settings(data.get("settings") or {})
+            except ValueError as exc:
+                raise serializers.ValidationError({"settings": [str(exc)]}) from None
+        return data
+
     def validate_kind(self, kind):
         if kind != Repository.Kind.HOSTED:
             raise serializers.ValidationError(

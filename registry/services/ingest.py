@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from registry import plugins
 from registry.errors import Conflict
 from registry.models import Blob, FileTombstone, Package, PackageFile, PackageVersion
-from registry.services import audit
+from registry.services import audit, versions
 from storage import blobs
 
 
@@ -28,6 +28,11 @@ class NewFile:
     # Called as then(package, version, package_file) inside the transaction, for the format's
     # own writes that must stand or fall with the file (npm's dist-tags).
     then: object = None
+    # Other bytes at the same path replace the file instead of conflicting (Maven SNAPSHOTs
+    # deployed without timestamps, the documented exception to immutability).
+    replace: bool = False
+    # The message of the Conflict raised for other bytes at an existing path.
+    conflict: str = ""
 
 
 def conflict_message(path):
@@ -48,8 +53,9 @@ def store(repository, actor, new):
     if existing is not None:
         if existing.blob_id == new.spooled.digests.sha256:
             return existing, False
-        raise Conflict(conflict_message(new.filename))
-    if FileTombstone.objects.filter(repository=repository, path=new.path).exists():
+        if not new.replace:
+            raise Conflict(new.conflict or conflict_message(new.filename))
+    elif not new.replace and FileTombstone.objects.filter(repository=repository, path=new.path).exists():
         raise Conflict(
             f"File already exists: {new.filename!r} was deleted from this repository "
             "and its name cannot be used again."
@@ -58,6 +64,8 @@ def store(repository, actor, new):
     written = []
     try:
         with transaction.atomic():
+            if existing is not None:
+                _replace(actor, repository, existing)
             blob = _blob_for(new.spooled, written)
             sidecar_blob = _blob_for(new.sidecar, written) if new.sidecar else None
             package, _ = Package.objects.get_or_create(
@@ -112,6 +120,14 @@ def store(repository, actor, new):
         _discard(written)
         raise
     return package_file, True
+
+
+def _replace(actor, repository, existing):
+    blobs_before = {existing.blob_id} | ({existing.metadata_blob_id} if existing.metadata_blob_id else set())
+    audit.record(actor, "file.replace", repository=repository, path=existing.path,
+                 sha256=existing.blob_id)
+    existing.delete()
+    transaction.on_commit(lambda: versions.collect_blobs(blobs_before))
 
 
 def _blob_for(spooled, written):

@@ -53,6 +53,34 @@ def delete_version(actor, version):
         transaction.on_commit(lambda: collect_blobs(candidates))
 
 
+def delete_files(actor, files, reason):
+    """Delete single files of a version (old SNAPSHOT builds), audited; a version left with
+    no file goes too. Their paths are not kept: SNAPSHOT builds are never uploaded again."""
+    if not files:
+        return
+    with transaction.atomic():
+        touched = {}
+        candidates = set()
+        for f in files:
+            version = f.version
+            package = version.package
+            touched[package.pk] = package
+            candidates |= {f.blob_id} | ({f.metadata_blob_id} if f.metadata_blob_id else set())
+            audit.record(actor, "file.delete", repository=package.repository,
+                         package_name=package.name, version=version.version, path=f.path,
+                         reason=reason)
+            f.delete()
+            if not version.files.exists():
+                version.delete()
+        for package in touched.values():
+            if not package.versions.exists():
+                package.delete()
+            else:
+                package.bump_revision()
+            package.repository.bump_revision()
+        transaction.on_commit(lambda: collect_blobs(candidates))
+
+
 def collect_blobs(sha256s):
     """Delete the blobs (rows and bytes) no file refers to any more."""
     for sha256 in sha256s:

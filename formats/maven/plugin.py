@@ -1,0 +1,45 @@
+from django.urls import re_path
+
+from registry.errors import InvalidPackage
+from registry.plugins import FormatPlugin
+
+from . import ingest, paths, version, views
+
+
+class MavenPlugin(FormatPlugin):
+    name = "maven"
+    label = "Maven"
+    setup_template = "maven/setup.html"
+
+    def normalize_name(self, name):
+        # groupId:artifactId, compared exactly (Maven coordinates are case-sensitive).
+        return name
+
+    def version_sort_key(self, value):
+        return version.sort_key(value)
+
+    def urlpatterns(self):
+        # The whole tree is the layout; the view tells files, checksums, metadata and folders apart.
+        return [re_path(r"^(?P<rest>.*)$", views.resource)]
+
+    def clean_settings(self, settings):
+        return ingest.clean_settings(settings)
+
+    def ingest(self, repository, actor, upload):
+        """A file sent through the REST API: the form's `path` (its place in the Maven layout,
+        e.g. com/acme/lib/1.0/lib-1.0.jar) decides where it goes."""
+        path = (upload.fields.get("path") or "").strip("/")
+        if not path:
+            raise InvalidPackage(
+                "Give the file's Maven path in the form field 'path' "
+                "(e.g. com/acme/lib/1.0/lib-1.0.jar).", field="path")
+        maven_path = paths.parse(path)
+        if maven_path.kind != "file" or maven_path.checksum:
+            raise InvalidPackage("Only artifacts are uploaded; checksums and metadata are served by the registry.")
+        if maven_path.filename != upload.filename:
+            raise InvalidPackage(
+                f"The file is named {upload.filename!r} but the path names {maven_path.filename!r}.")
+        return ingest.store_file(repository, actor, maven_path, upload.spooled)
+
+
+plugin = MavenPlugin()
