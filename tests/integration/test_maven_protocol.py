@@ -268,3 +268,27 @@ def test_repository_settings_are_checked(client, personas):
                        content_type="application/json", **personas["owner"].auth)
     assert good.status_code == 201, good.content
     assert good.json()["settings"] == {"version_policy": "mixed", "snapshot_keep": 5}
+
+
+def test_gradle_maven_publish_sequence(client, personas, maven_repos):
+    """What Gradle's maven-publish sends: every file with sha1, md5, sha256 and sha512, a Gradle
+    module metadata file beside the POM, then the artifact metadata and its four checksums."""
+    writer = personas["writer"]
+    module = b'{"formatVersion": "1.1", "component": {"group": "com.acme", "module": "lib", "version": "4.0"}}'
+    every = ("sha1", "md5", "sha256", "sha512")
+    deploy(client, "public-mvn", f"{BASE}/4.0/lib-4.0.jar", b"gradle jar", writer, checksums=every)
+    deploy(client, "public-mvn", f"{BASE}/4.0/lib-4.0.module", module, writer, checksums=every)
+    deploy(client, "public-mvn", f"{BASE}/4.0/lib-4.0.pom", pom_xml("4.0"), writer, checksums=every)
+    assert client.get(f"/repository/public-mvn/{BASE}/maven-metadata.xml").status_code == 200
+    metadata = b"<metadata><groupId>com.acme</groupId><artifactId>lib</artifactId></metadata>"
+    assert put(client, "public-mvn", f"{BASE}/maven-metadata.xml", metadata, writer).status_code == 201
+    for algorithm in every:
+        digest = hashlib.new(algorithm, metadata).hexdigest().encode()
+        assert put(client, "public-mvn", f"{BASE}/maven-metadata.xml.{algorithm}", digest, writer).status_code == 201
+
+    served = client.get(f"/repository/public-mvn/{BASE}/4.0/lib-4.0.module")
+    assert served["Content-Type"] == "application/json" and body(served) == module
+    assert client.get(f"/repository/public-mvn/{BASE}/4.0/lib-4.0.module.sha512").content.decode() == (
+        hashlib.sha512(module).hexdigest())
+    assert sorted(PackageFile.objects.values_list("filename", flat=True)) == [
+        "lib-4.0.jar", "lib-4.0.module", "lib-4.0.pom"]
