@@ -47,3 +47,13 @@ def test_npm_repository_page_shows_npmrc(client, personas):
     assert "registry=http://testserver/repository/team-npm/" in page
     assert "//testserver/repository/team-npm/:_authToken=TOKEN" in page
     assert "npm login --auth-type=legacy --registry=http://testserver/repository/team-npm/" in page
+
+
+def test_maven_repository_page_shows_settings_and_pom_snippets(client, personas):
+    from registry.models import Repository
+
+    Repository.objects.create(name="team-mvn", format="maven", visibility="public")
+    page = client.get("/ui/repositories/team-mvn/").content.decode()
+    assert "&lt;url&gt;http://testserver/repository/team-mvn/&lt;/url&gt;" in page
+    assert "&lt;id&gt;team-mvn&lt;/id&gt;" in page and "__token__" in page
+    assert 'uri("http://testserver/repository/team-mvn/")' in page
