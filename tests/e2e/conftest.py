@@ -394,6 +394,21 @@ def private_repo(server, repo_name):
 # --- clients ---------------------------------------------------------------------------------
 
 
+# Colour codes some clients print even when told not to.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def in_ci():
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def fail_or_skip(message):
+    """A client that is missing: skipped locally, a failure under CI=true."""
+    if in_ci():
+        pytest.fail(message + "; CI=true needs every client", pytrace=False)
+    pytest.skip(message)
+
+
 def _find_client(name):
     candidate = BIN / name
     if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -401,10 +416,7 @@ def _find_client(name):
     found = shutil.which(name)
     if found:
         return found
-    message = f"{name} is not installed (looked in {BIN} and on PATH)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + "; CI=true needs every client", pytrace=False)
-    pytest.skip(message)
+    fail_or_skip(f"{name} is not installed (looked in {BIN} and on PATH)")
 
 
 _DROPPED = ("NETRC", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX", "REQUESTS_CA_BUNDLE",

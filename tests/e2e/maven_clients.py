@@ -10,14 +10,12 @@ MAVEN_* variables. Projects are written as a developer has them: pom.xml and Jav
 
 import hashlib
 import os
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import pytest
 
-from .conftest import Clients, Run, _find_client
+from .conftest import ANSI, Clients, Run, _find_client, fail_or_skip
 
 DEBIAN_REPO = Path("/usr/share/maven-repo")
 # What `mvn deploy` of a jar project needs (the lifecycle up to deploy, tests skipped: surefire
@@ -30,17 +28,6 @@ POM_NS = "http://maven.apache.org/POM/4.0.0"
 JAVA_RELEASE = "11"
 _DROPPED = ("MAVEN_OPTS", "MAVEN_ARGS", "MAVEN_CONFIG", "MAVEN_HOME", "M2_HOME", "MAVEN_SKIP_RC",
             "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def in_ci():
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def fail_or_skip(message):
-    if in_ci():
-        pytest.fail(message + "; CI=true needs every client", pytrace=False)
-    pytest.skip(message)
 
 
 def maven_tools():
@@ -263,7 +250,7 @@ class MavenClients(Clients):
             f"-Dmaven.repo.local={local}", "-Dmaven.test.skip=true", "-Dstyle.color=never",
             *goals,
         ], cwd=project, check=check)
-        return Run(result.args, result.returncode, _ANSI.sub("", result.output))
+        return Run(result.args, result.returncode, ANSI.sub("", result.output))
 
     def java(self, classpath, main, check=True):
         return self.run([self.tools["java"], "-cp", os.pathsep.join(map(str, classpath)), main],

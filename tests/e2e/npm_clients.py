@@ -20,27 +20,15 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import pytest
 
-from .conftest import CLIENT_TIMEOUT, ROOT, Clients, Run, _find_client
+from .conftest import ANSI, CLIENT_TIMEOUT, ROOT, Clients, Run, _find_client, fail_or_skip
 
 NODE_CLIENTS = ROOT / "var" / "test-clients" / "node"
 # The tools and the major version of each the tests are written for (yarn 1 is yarn classic).
 NODE_TOOLS = {"pnpm": "9", "yarn": "1"}
 TOOL_INSTALL_TIMEOUT = 300
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _SPINNER = re.compile(r"[\u2800-\u28ff]")
-
-
-def in_ci():
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def fail_or_skip(message):
-    if in_ci():
-        pytest.fail(message + "; CI=true needs every client", pytrace=False)
-    pytest.skip(message)
 
 
 # --- the tools ---------------------------------------------------------------------------------
@@ -281,7 +269,7 @@ class NpmClients(Clients):
 
 def _clean(raw):
     text = raw.decode("utf-8", "replace")
-    return _SPINNER.sub("", _ANSI.sub("", text)).replace("\r", "")
+    return _SPINNER.sub("", ANSI.sub("", text)).replace("\r", "")
 
 
 def read_npmrc(path):
