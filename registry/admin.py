@@ -10,7 +10,9 @@ from registry.models import (
     PackageFile,
     PackageVersion,
     Repository,
+    RepositoryKey,
     RepositoryRole,
+    SigningKey,
 )
 
 
@@ -26,13 +28,34 @@ class GroupMemberInline(admin.TabularInline):
     extra = 0
 
 
+class RepositoryKeyInline(admin.TabularInline):
+    model = RepositoryKey
+    extra = 0
+    fields = ["key", "state", "retire_after", "added"]
+    readonly_fields = ["key", "state", "retire_after", "added"]
+    can_delete = False
+
+
 @admin.register(Repository)
 class RepositoryAdmin(admin.ModelAdmin):
     list_display = ["name", "format", "kind", "visibility", "updated"]
     list_filter = ["format", "kind", "visibility"]
     search_fields = ["name", "description"]
     readonly_fields = ["revision", "created", "updated"]
-    inlines = [RoleInline, GroupMemberInline]
+    inlines = [RoleInline, GroupMemberInline, RepositoryKeyInline]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(admin.ModelAdmin):
+    """Public parts only: the sealed private key is never shown or edited here."""
+
+    list_display = ["uid", "fingerprint", "algorithm", "created"]
+    search_fields = ["uid", "fingerprint"]
+    fields = ["fingerprint", "uid", "algorithm", "public_armored", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Package)

@@ -236,6 +236,12 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 
+# Signing keys (APT, RPM): private keys are sealed in the database with the first of these
+# secrets and opened with any of them (add the new one first to rotate). Defaults to SECRET_KEY.
+SIGNING_KEY_SECRETS = env_list("SIGNING_KEY_SECRETS") or [SECRET_KEY]
+SIGNING_KEY_ALGORITHM = env_choice("SIGNING_KEY_ALGORITHM", "ed25519", ("ed25519", "rsa4096"))
+SIGNING_KEY_EMAIL_DOMAIN = env("SIGNING_KEY_EMAIL_DOMAIN") or "registry.invalid"
+
 TOKEN_PREFIX = "reg_"
 
 REST_FRAMEWORK = {

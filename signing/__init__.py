@@ -1,4 +1,5 @@
-"""GPG signing with the real gpg (python-gnupg), for the APT and RPM formats.
+"""OpenPGP signing for the APT and RPM formats: keys and signatures with the real gpg in
+temporary keyrings (`gpg`), private keys sealed at rest (`sealing`).
 
-Nothing here yet: the APT format's issue builds it. Imports nothing from `registry` or `formats`.
+Imports nothing from `registry` or `formats`: callers hand key material in and out.
 """

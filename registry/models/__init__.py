@@ -3,6 +3,7 @@ from .blob import Blob
 from .package import FileTombstone, Package, PackageFile, PackageVersion
 from .permission import Role, RepositoryRole
 from .repository import GroupMember, Repository
+from .signing import RepositoryKey, SigningKey
 from .token import ApiToken
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "PackageFile",
     "PackageVersion",
     "Repository",
+    "RepositoryKey",
     "RepositoryRole",
     "Role",
+    "SigningKey",
 ]

@@ -35,7 +35,6 @@ class Repository(models.Model):
     description = models.TextField(blank=True)
     settings = models.JSONField(default=dict, blank=True)
     upstream_url = models.URLField(blank=True)
-    signing_key_fingerprint = models.CharField(max_length=64, blank=True)
     members = models.ManyToManyField(
         "self", through="GroupMember", symmetrical=False, related_name="groups", blank=True
     )
