@@ -65,6 +65,11 @@ class FormatPlugin:
             raise ValueError(f"{self.label} repositories have no settings")
         return {}
 
+    def build_publication(self, repository):
+        """For formats with published metadata (deb, rpm): every file of a complete publication
+        as {path: bytes}, built from rows (not package files) and signed. Others publish nothing."""
+        raise NotImplementedError(f"{self.label} repositories have no publications")
+
     def can_yank(self):
         """Whether versions of this format can be yanked (PEP 592)."""
         return False

@@ -221,6 +221,13 @@ FILE_UPLOAD_HANDLERS = ["storage.hashing.HashingUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o644
 INDEX_CACHE_SECONDS = env_int("INDEX_CACHE_SECONDS", 600)
 
+# Publications (deb, rpm metadata): uploads within PUBLISH_DEBOUNCE_SECONDS make one rebuild; a
+# builder holds its repository for at most PUBLISH_LEASE_SECONDS (a dead worker's lease runs out);
+# superseded publications stay served PUBLICATION_GRACE_SECONDS for clients mid-update.
+PUBLISH_DEBOUNCE_SECONDS = env_int("PUBLISH_DEBOUNCE_SECONDS", 2)
+PUBLISH_LEASE_SECONDS = env_int("PUBLISH_LEASE_SECONDS", 600)
+PUBLICATION_GRACE_SECONDS = env_int("PUBLICATION_GRACE_SECONDS", 86400)
+
 # Celery: with no broker, tasks run in-process (the embedded mode).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or ""
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

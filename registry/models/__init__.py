@@ -2,6 +2,7 @@ from .audit import AuditEvent
 from .blob import Blob
 from .package import FileTombstone, Package, PackageFile, PackageVersion
 from .permission import Role, RepositoryRole
+from .publication import Publication, PublicationFile, PublishLease
 from .repository import GroupMember, Repository
 from .signing import RepositoryKey, SigningKey
 from .token import ApiToken
@@ -15,6 +16,9 @@ __all__ = [
     "Package",
     "PackageFile",
     "PackageVersion",
+    "Publication",
+    "PublicationFile",
+    "PublishLease",
     "Repository",
     "RepositoryKey",
     "RepositoryRole",

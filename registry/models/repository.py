@@ -40,6 +40,10 @@ class Repository(models.Model):
     )
     # Bumped by every write into the repository: part of every cached page's key and ETag.
     revision = models.BigIntegerField(default=0)
+    # The publication clients read now (formats with published metadata: deb, rpm).
+    current_publication = models.ForeignKey(
+        "registry.Publication", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -66,8 +66,8 @@ def store(repository, actor, new):
         with transaction.atomic():
             if existing is not None:
                 _replace(actor, repository, existing)
-            blob = _blob_for(new.spooled, written)
-            sidecar_blob = _blob_for(new.sidecar, written) if new.sidecar else None
+            blob = blob_for(new.spooled, written)
+            sidecar_blob = blob_for(new.sidecar, written) if new.sidecar else None
             package, _ = Package.objects.get_or_create(
                 repository=repository,
                 normalized_name=plugin.normalize_name(new.package_name),
@@ -108,7 +108,7 @@ def store(repository, actor, new):
                 new_version=created_version,
             )
     except IntegrityError:
-        _discard(written)
+        discard(written)
         # A concurrent upload of the same path committed first: answer as if we came second.
         existing = PackageFile.objects.filter(repository=repository, path=new.path).first()
         if existing is not None:
@@ -117,7 +117,7 @@ def store(repository, actor, new):
             raise Conflict(conflict_message(new.filename)) from None
         raise
     except BaseException:
-        _discard(written)
+        discard(written)
         raise
     return package_file, True
 
@@ -130,7 +130,9 @@ def _replace(actor, repository, existing):
     transaction.on_commit(lambda: versions.collect_blobs(blobs_before))
 
 
-def _blob_for(spooled, written):
+def blob_for(spooled, written):
+    """The Blob row for spooled bytes, stored if new; keys this call wrote go into `written`
+    (for discard() when the surrounding transaction fails)."""
     digests = spooled.digests
     blob, created = Blob.objects.get_or_create(
         sha256=digests.sha256,
@@ -148,7 +150,7 @@ def _blob_for(spooled, written):
     return blob
 
 
-def _discard(keys):
+def discard(keys):
     for key in keys:
         if not Blob.objects.filter(sha256=key.rsplit("/", 1)[-1]).exists():
             blobs.delete(key)

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from registry.models import Blob, FileTombstone, PackageFile
+from registry.models import Blob, FileTombstone, PackageFile, PublicationFile
 from registry.services import audit
 from storage import blobs
 
@@ -85,8 +85,10 @@ def collect_blobs(sha256s):
     """Delete the blobs (rows and bytes) no file refers to any more."""
     for sha256 in sha256s:
         with transaction.atomic():
-            referenced = PackageFile.objects.filter(blob_id=sha256).exists() or (
-                PackageFile.objects.filter(metadata_blob_id=sha256).exists()
+            referenced = (
+                PackageFile.objects.filter(blob_id=sha256).exists()
+                or PackageFile.objects.filter(metadata_blob_id=sha256).exists()
+                or PublicationFile.objects.filter(blob_id=sha256).exists()
             )
             if referenced:
                 continue
@@ -102,7 +104,7 @@ def collect_all_garbage():
     """Every unreferenced blob; for the gc_blobs command. Returns how many were removed."""
     orphans = Blob.objects.filter(files__isnull=True).exclude(
         sha256__in=PackageFile.objects.exclude(metadata_blob=None).values("metadata_blob_id")
-    ).values_list("sha256", flat=True)
+    ).exclude(sha256__in=PublicationFile.objects.values("blob_id")).values_list("sha256", flat=True)
     orphans = list(orphans)
     collect_blobs(orphans)
     return len(orphans)
