@@ -22,6 +22,9 @@ class FormatPlugin:
     name = ""
     #: shown to people, e.g. "PyPI"
     label = ""
+    #: whether the format serves signed metadata built as publications (deb, rpm): such a
+    #: repository gets a signing key on creation and is republished after every change
+    publishes = False
     #: the template (under templates/) with client set-up for a repository of this format;
     #: rendered with `repository` and `base_url` in its context
     setup_template = ""

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "formats.pypi",
     "formats.npm",
     "formats.maven",
+    "formats.deb",
 ]
 
 MIDDLEWARE = [

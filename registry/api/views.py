@@ -22,7 +22,7 @@ from registry.models import (
     Role,
 )
 from registry.plugins import UploadedFile
-from registry.services import access, audit, tokens, versions
+from registry.services import access, audit, publications, signing_keys, tokens, versions
 from storage.hashing import spooled_from_upload
 
 from . import serializers
@@ -78,6 +78,10 @@ class RepositoryViewSet(viewsets.ModelViewSet):
                 actor, "repository.create", repository=repository, format=repository.format,
                 kind=repository.kind, visibility=repository.visibility,
             )
+            if plugins.get(repository.format).publishes:
+                # Signed from the start: clients can add the source before the first upload.
+                signing_keys.ensure_key(actor, repository)
+                publications.request_publish(repository)
 
     def perform_update(self, serializer):
         with transaction.atomic():

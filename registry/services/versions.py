@@ -50,7 +50,17 @@ def delete_version(actor, version):
         else:
             package.bump_revision()
         repository.bump_revision()
+        _republish(repository)
         transaction.on_commit(lambda: collect_blobs(candidates))
+
+
+def _republish(repository):
+    """Formats with published metadata rebuild it after a deletion."""
+    from registry import plugins
+    from registry.services import publications
+
+    if plugins.get(repository.format).publishes:
+        publications.request_publish(repository)
 
 
 def delete_files(actor, files, reason):
@@ -78,6 +88,7 @@ def delete_files(actor, files, reason):
             else:
                 package.bump_revision()
             package.repository.bump_revision()
+            _republish(package.repository)
         transaction.on_commit(lambda: collect_blobs(candidates))
 
 

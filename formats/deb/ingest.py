@@ -1,0 +1,170 @@
+"""Debian packages in the terms of the core: a .deb stored in the pool with its Packages stanza
+(so a rebuild reads rows, never package files), its distributions and component; publications
+built from those rows and signed."""
+
+import gzip
+import hashlib
+import lzma
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from registry.errors import Conflict, InvalidPackage
+from registry.models import PackageFile, Role
+from registry.services import access, ingest, publications, signing_keys
+
+from . import parser, render
+
+DEFAULT_DISTRIBUTION = "stable"
+DEFAULT_COMPONENT = "main"
+DEFAULT_ARCHITECTURES = ("amd64", "arm64")
+
+
+def clean_settings(settings):
+    """`architectures` indexed even with no package of their own (for `Architecture: all`),
+    `valid_until_days` (a Valid-Until in every Release), `origin` and `label`."""
+    unknown = set(settings) - {"architectures", "valid_until_days", "origin", "label"}
+    if unknown:
+        raise ValueError(f"unknown APT settings: {', '.join(sorted(unknown))}")
+    architectures = settings.get("architectures") or list(DEFAULT_ARCHITECTURES)
+    if not isinstance(architectures, list) or not all(
+        isinstance(a, str) and parser.ARCHITECTURE_RE.match(a) and a not in ("all", "any")
+        for a in architectures
+    ):
+        raise ValueError("architectures must be a list of Debian architecture names, e.g. [\"amd64\"]")
+    days = settings.get("valid_until_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+        raise ValueError("valid_until_days must be a whole number of days, at least 1")
+    cleaned = {"architectures": sorted(set(architectures)), "valid_until_days": days}
+    for field in ("origin", "label"):
+        value = settings.get(field)
+        if value is not None:
+            if not isinstance(value, str) or "\n" in value or len(value) > 100:
+                raise ValueError(f"{field} must be one line of text")
+            cleaned[field] = value
+    return cleaned
+
+
+def upload(repository, actor, filename, spooled, distribution=None, component=None):
+    """Store a .deb into `distribution`/`component`. Returns (PackageFile, created)."""
+    access.require(actor, repository, Role.WRITE)
+    distribution = parser.check_name("distribution", distribution or DEFAULT_DISTRIBUTION)
+    component = parser.check_name("component", component or DEFAULT_COMPONENT)
+    if not filename.endswith(".deb"):
+        raise InvalidPackage(f"{filename!r} is not a .deb file name.")
+    package = parser.read(spooled.path, filename)
+    canonical = parser.canonical_filename(package)
+    path = parser.pool_path(component, package.source, canonical)
+    placement = {"distribution": distribution, "component": component}
+
+    with transaction.atomic():
+        stored, created = ingest.store(
+            repository,
+            actor,
+            ingest.NewFile(
+                package_name=package.package,
+                version=package.version,
+                path=path,
+                filename=canonical,
+                spooled=spooled,
+                version_metadata={"source": package.source},
+                file_metadata={
+                    "architecture": package.architecture,
+                    "component": component,
+                    "distributions": [distribution],
+                    "fields": package.fields,
+                },
+                conflict=(f"Conflict: {canonical} is already in this repository with other "
+                          "content; a released .deb cannot change, build a new version"),
+            ),
+        )
+        if not created:
+            _add_distribution(stored, placement)
+        repository.bump_revision()
+        publications.request_publish(repository)
+    return stored, created
+
+
+def _add_distribution(stored, placement):
+    locked = PackageFile.objects.select_for_update().get(pk=stored.pk)
+    if locked.metadata.get("component") != placement["component"]:
+        raise Conflict(f"{locked.filename} is already in component {locked.metadata.get('component')}.")
+    distributions = locked.metadata.get("distributions", [])
+    if placement["distribution"] not in distributions:
+        locked.metadata = {**locked.metadata,
+                           "distributions": sorted(distributions + [placement["distribution"]])}
+        locked.save(update_fields=["metadata"])
+
+
+# --- publications --------------------------------------------------------------------------------
+
+
+def build_publication(repository):
+    """dists/<suite>/… for every distribution: Packages (plain, gz, xz) per component and
+    architecture, by-hash copies, and Release, InRelease and Release.gpg signed by every active key."""
+    settings = repository.settings or {}
+    rows = (PackageFile.objects.filter(repository=repository)
+            .select_related("blob").only("path", "metadata", "blob__size", "blob__md5",
+                                         "blob__sha1", "blob__sha256"))
+    # distribution -> component -> architecture -> [(sort key, stanza)]
+    tree = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    architectures = defaultdict(set)
+    for row in rows:
+        meta = row.metadata
+        arch = meta.get("architecture", "all")
+        fields = [tuple(pair) for pair in meta.get("fields", [])]
+        text = render.stanza(fields, filename=row.path, size=row.blob.size, md5=row.blob.md5,
+                             sha1=row.blob.sha1, sha256=row.blob.sha256)
+        name = dict((k.lower(), v) for k, v in fields).get("package", "")
+        version = dict((k.lower(), v) for k, v in fields).get("version", "0")
+        order = (name, parser.sort_key(version), arch)
+        for distribution in meta.get("distributions", []):
+            tree[distribution][meta.get("component", DEFAULT_COMPONENT)][arch].append((order, text))
+            if arch != "all":
+                architectures[distribution].add(arch)
+
+    files = {}
+    now = timezone.now()
+    for distribution, components in sorted(tree.items()):
+        archs = sorted(architectures[distribution] | set(settings.get("architectures") or DEFAULT_ARCHITECTURES))
+        indexed = []
+        for component, by_arch in sorted(components.items()):
+            for arch in archs:
+                entries = sorted(by_arch.get(arch, []) + by_arch.get("all", []))
+                plain = render.packages([text for _order, text in entries])
+                for suffix, data in (("", plain), (".gz", gzip.compress(plain, mtime=0)),
+                                     (".xz", lzma.compress(plain))):
+                    relative = f"{component}/binary-{arch}/Packages{suffix}"
+                    indexed.append(_indexed(relative, data))
+                    files[f"dists/{distribution}/{relative}"] = data
+                    digest = hashlib.sha256(data).hexdigest()
+                    files[f"dists/{distribution}/{component}/binary-{arch}/by-hash/SHA256/{digest}"] = data
+        days = settings.get("valid_until_days")
+        release = render.release(
+            origin=settings.get("origin") or repository.name,
+            label=settings.get("label") or repository.name,
+            suite=distribution, codename=distribution, date=now,
+            valid_until=now + timedelta(days=days) if days else None,
+            architectures=archs, components=sorted(components), files=indexed,
+            description=repository.description.splitlines()[0] if repository.description else "",
+        )
+        files[f"dists/{distribution}/Release"] = release
+        files[f"dists/{distribution}/InRelease"] = signing_keys.clearsign(repository, release)
+        files[f"dists/{distribution}/Release.gpg"] = signing_keys.detached_signature(repository, release)
+    return files
+
+
+def _indexed(relative, data):
+    return render.IndexedFile(relative, len(data), hashlib.md5(data).hexdigest(),
+                              hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest())
+
+
+def distributions(repository):
+    """{distribution: [components]} of what is published now."""
+    found = defaultdict(set)
+    for meta in PackageFile.objects.filter(repository=repository).values_list("metadata", flat=True):
+        for distribution in meta.get("distributions", []):
+            found[distribution].add(meta.get("component", DEFAULT_COMPONENT))
+    return {d: sorted(c) for d, c in sorted(found.items())}

@@ -1,0 +1,97 @@
+"""An APT repository over HTTP: upload by PUT, dists/ from the current publication (by-hash
+also from recent ones), pool/ from stored files, the public key and a ready sources line."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from registry import pages
+from registry.errors import NotFound, TooLarge
+from registry.models import PackageFile
+from registry.services import publications, signing_keys
+from storage.hashing import UploadTooLarge, spool
+from storage.serving import serve_blob
+
+from . import ingest
+
+# Release files change with every publication: clients must revalidate.
+INDEX_CACHE_CONTROL = "max-age=0, no-cache"
+
+
+@require_http_methods(["PUT"])
+def upload(request, repository, filename):
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) > settings.MAX_UPLOAD_SIZE:
+        raise TooLarge(f"{filename} is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes")
+    try:
+        spooled = spool(request, settings.MAX_UPLOAD_SIZE)
+    except UploadTooLarge as exc:
+        raise TooLarge(f"{filename} is larger than the limit of {exc.limit} bytes") from None
+    try:
+        stored, created = ingest.upload(repository, request.actor, filename, spooled,
+                                        request.GET.get("distribution"), request.GET.get("component"))
+    finally:
+        spooled.delete()
+    message = f"{'Stored' if created else 'Already stored'}: {stored.path}\n"
+    return HttpResponse(message, status=201 if created else 200, content_type="text/plain; charset=utf-8")
+
+
+@require_http_methods(["GET", "HEAD"])
+def dists(request, repository, rest):
+    path = "dists/" + rest
+    by_hash = "/by-hash/" in path
+    repository.refresh_from_db(fields=["current_publication"])
+    blob = publications.find_file(repository, path, any_live=by_hash)
+    if blob is None:
+        raise NotFound(f"Not found: {path}")
+    return serve_blob(
+        request, key=blob.storage_key, size=blob.size, sha256=blob.sha256,
+        filename=rest.rsplit("/", 1)[-1], content_type=_index_type(path),
+        cache_control=pages.file_cache_control(repository) if by_hash else (
+            INDEX_CACHE_CONTROL if repository.is_public else "private, " + INDEX_CACHE_CONTROL),
+    )
+
+
+def _index_type(path):
+    if path.endswith(".gz"):
+        return "application/gzip"
+    if path.endswith(".xz"):
+        return "application/x-xz"
+    return "text/plain; charset=utf-8"
+
+
+@require_http_methods(["GET", "HEAD"])
+def pool(request, repository, rest):
+    row = (PackageFile.objects.filter(repository=repository, path="pool/" + rest)
+           .select_related("blob").first())
+    if row is None:
+        raise NotFound(f"Not found: pool/{rest}")
+    return serve_blob(
+        request, key=row.blob.storage_key, size=row.blob.size, sha256=row.blob.sha256,
+        filename=row.filename, content_type="application/vnd.debian.binary-package",
+        last_modified=row.created, cache_control=pages.file_cache_control(repository),
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def public_key(request, repository):
+    armored = signing_keys.public_keys(repository)
+    if not armored:
+        raise NotFound("This repository has no signing key yet.")
+    return HttpResponse(armored, content_type="application/pgp-keys")
+
+
+@require_http_methods(["GET", "HEAD"])
+def sources_list(request, repository, name):
+    if name != repository.name:
+        raise NotFound(f"Not found: {name}.list (this repository's is {repository.name}.list)")
+    base = request.build_absolute_uri(f"/repository/{repository.name}/")
+    keyring = f"/etc/apt/keyrings/{repository.name}.asc"
+    lines = [f"# apt source for {repository.name}; the key: "
+             f"curl -fsSL {base}key.asc -o {keyring}"]
+    found = ingest.distributions(repository) or {ingest.DEFAULT_DISTRIBUTION: [ingest.DEFAULT_COMPONENT]}
+    for distribution, components in found.items():
+        lines.append(f"deb [signed-by={keyring}] {base} {distribution} {' '.join(components)}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
