@@ -9,7 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from registry.errors import InvalidPackage, TooLarge
-from storage.hashing import UploadTooLarge
+from storage.hashing import UploadTooLarge, spool
 
 # Form fields besides the file: what twine sends is a few kilobytes plus the description.
 SLACK = 16 * 1024 * 1024
@@ -60,3 +60,18 @@ def translate_upload_errors():
         raise TooLarge("The form fields of the upload are too large") from None
     except MultiPartParserError as exc:
         raise InvalidPackage(f"Malformed multipart upload: {exc}") from None
+
+
+def spool_body(request, label, limit=None, shown_limit=None):
+    """The raw request body (a PUT of one file) spooled to disk and hashed, refused with 413 as
+    soon as it passes `limit` (default MAX_UPLOAD_SIZE) — up front when Content-Length says so.
+    `shown_limit` is the limit named in the message when the body is an encoding of the file."""
+    limit = limit or settings.MAX_UPLOAD_SIZE
+    message = f"{label} is larger than the limit of {shown_limit or limit} bytes"
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(message)
+    try:
+        return spool(request, limit)
+    except UploadTooLarge:
+        raise TooLarge(message) from None

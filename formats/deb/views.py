@@ -1,15 +1,14 @@
 """An APT repository over HTTP: upload by PUT, dists/ from the current publication (by-hash
 also from recent ones), pool/ from stored files, the public key and a ready sources line."""
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from registry import pages
-from registry.errors import NotFound, TooLarge
+from registry.errors import NotFound
 from registry.models import PackageFile
 from registry.services import publications, signing_keys
-from storage.hashing import UploadTooLarge, spool
+from registry.uploads import spool_body
 from storage.serving import serve_blob
 
 from . import ingest
@@ -20,13 +19,7 @@ INDEX_CACHE_CONTROL = "max-age=0, no-cache"
 
 @require_http_methods(["PUT"])
 def upload(request, repository, filename):
-    declared = request.META.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > settings.MAX_UPLOAD_SIZE:
-        raise TooLarge(f"{filename} is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes")
-    try:
-        spooled = spool(request, settings.MAX_UPLOAD_SIZE)
-    except UploadTooLarge as exc:
-        raise TooLarge(f"{filename} is larger than the limit of {exc.limit} bytes") from None
+    spooled = spool_body(request, filename)
     try:
         stored, created = ingest.upload(repository, request.actor, filename, spooled,
                                         request.GET.get("distribution"), request.GET.get("component"))

@@ -7,7 +7,6 @@ as text with the message in the reason phrase, which is what mvn prints.
 
 import hashlib
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.views.decorators.http import require_http_methods
@@ -16,7 +15,7 @@ from registry import pages
 from registry.errors import InvalidPackage, NotFound, TooLarge
 from registry.models import Package, PackageFile, Role
 from registry.services import access
-from storage.hashing import UploadTooLarge, spool
+from registry.uploads import spool_body
 from storage.serving import serve_blob
 
 from . import ingest, paths, render, tasks
@@ -79,13 +78,7 @@ def _put(request, repository, maven_path):
         return HttpResponse(status=201)
     access.require(actor, repository, Role.WRITE)
     ingest.check_policy(repository, maven_path)
-    declared = request.META.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > settings.MAX_UPLOAD_SIZE:
-        raise TooLarge(f"{maven_path.filename} is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes")
-    try:
-        spooled = spool(request, settings.MAX_UPLOAD_SIZE)
-    except UploadTooLarge as exc:
-        raise TooLarge(f"{maven_path.filename} is larger than the limit of {exc.limit} bytes") from None
+    spooled = spool_body(request, maven_path.filename)
     try:
         _stored, created = ingest.store_file(repository, actor, maven_path, spooled)
     finally:

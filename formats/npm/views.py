@@ -19,7 +19,8 @@ from registry import pages, plugins
 from registry.errors import Forbidden, InvalidPackage, NotFound, TooLarge, Unauthorized
 from registry.models import ApiToken, PackageFile, Role
 from registry.services import access, audit, tokens
-from storage.hashing import SpoolWriter, UploadTooLarge, spool
+from registry.uploads import spool_body
+from storage.hashing import SpoolWriter, UploadTooLarge
 from storage.serving import serve_blob
 
 from . import ingest, parser, publish_body, render
@@ -164,16 +165,8 @@ def _write_document(request, repository, name, rev):
 
 
 def _spool_body(request):
-    limit = settings.MAX_UPLOAD_SIZE * 4 // 3 + BODY_OVERHEAD
-    declared = request.META.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise TooLarge(f"The package is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes.")
-    try:
-        return spool(request, limit)
-    except UploadTooLarge:
-        raise TooLarge(
-            f"The package is larger than the limit of {settings.MAX_UPLOAD_SIZE} bytes."
-        ) from None
+    return spool_body(request, "The package", limit=settings.MAX_UPLOAD_SIZE * 4 // 3 + BODY_OVERHEAD,
+                      shown_limit=settings.MAX_UPLOAD_SIZE)
 
 
 # --- dist-tags ---------------------------------------------------------------------------------

@@ -196,3 +196,10 @@ def test_created_through_the_api_with_a_key_and_an_empty_publication(client, per
     assert response.status_code == 201, response.content
     assert response.json()["settings"]["architectures"] == ["amd64", "arm64"]
     assert client.get("/repository/new-deb/key.asc").content.startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+
+
+def test_oversized_upload(client, personas, deb_repos, tmp_path, settings):
+    settings.MAX_UPLOAD_SIZE = 100
+    response = put(client, "public-deb", build_deb(tmp_path, "big", "1.0"), personas["writer"])
+    assert response.status_code == 413 and "limit of 100 bytes" in response.content.decode()
+    assert not PackageFile.objects.exists()
