@@ -57,3 +57,16 @@ def test_maven_repository_page_shows_settings_and_pom_snippets(client, personas)
     assert "&lt;url&gt;http://testserver/repository/team-mvn/&lt;/url&gt;" in page
     assert "&lt;id&gt;team-mvn&lt;/id&gt;" in page and "__token__" in page
     assert 'uri("http://testserver/repository/team-mvn/")' in page
+
+
+def test_deb_repository_page_shows_apt_setup(client, personas):
+    from registry.models import Repository, RepositoryRole, Role
+
+    repository = Repository.objects.create(name="team-deb", format="deb", visibility="private")
+    RepositoryRole.objects.create(repository=repository, user=personas["reader"].user, role=Role.READ)
+    client.force_login(personas["reader"].user)
+    page = client.get("/ui/repositories/team-deb/").content.decode()
+    assert "curl -fsSL http://testserver/repository/team-deb/key.asc -o /etc/apt/keyrings/team-deb.asc" in page
+    assert "/etc/apt/auth.conf.d/team-deb.conf" in page
+    # apt uses credentials over http only for a machine line that names the scheme.
+    assert "machine http://testserver/repository/team-deb/\nlogin __token__" in page
