@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from registry import plugins
 from registry.errors import RegistryError
 from registry.models import ApiToken, Role
-from registry.services import access, audit, tokens
+from registry.services import access, audit, signing_keys, tokens
 
 
 def home(request):
@@ -39,6 +39,7 @@ def repository_page(request, name):
             "base_url": request.build_absolute_uri(f"/repository/{repository.name}/"),
             "host": request.get_host(),
             "can_write": access.can(actor, repository, Role.WRITE),
+            "signing_keys": signing_keys.active_keys(repository) if plugin.publishes else [],
         },
     )
 

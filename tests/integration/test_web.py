@@ -62,11 +62,16 @@ def test_maven_repository_page_shows_settings_and_pom_snippets(client, personas)
 def test_deb_repository_page_shows_apt_setup(client, personas):
     from registry.models import Repository, RepositoryRole, Role
 
+    from registry.services import signing_keys
+    from registry.services.access import Actor
+
     repository = Repository.objects.create(name="team-deb", format="deb", visibility="private")
     RepositoryRole.objects.create(repository=repository, user=personas["reader"].user, role=Role.READ)
+    key = signing_keys.ensure_key(Actor(user=personas["owner"].user), repository)
     client.force_login(personas["reader"].user)
     page = client.get("/ui/repositories/team-deb/").content.decode()
     assert "curl -fsSL http://testserver/repository/team-deb/key.asc -o /etc/apt/keyrings/team-deb.asc" in page
     assert "/etc/apt/auth.conf.d/team-deb.conf" in page
     # apt uses credentials over http only for a machine line that names the scheme.
     assert "machine http://testserver/repository/team-deb/\nlogin __token__" in page
+    assert f"<code>{key.fingerprint}</code> (ed25519" in page
