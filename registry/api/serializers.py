@@ -177,3 +177,28 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 
 ROLE_CHOICES = Role.values
+
+
+class RepositoryKeySerializer(serializers.Serializer):
+    fingerprint = serializers.CharField(source="key.fingerprint")
+    uid = serializers.CharField(source="key.uid")
+    algorithm = serializers.CharField(source="key.algorithm")
+    state = serializers.CharField()
+    retire_after = serializers.DateTimeField(allow_null=True)
+    added = serializers.DateTimeField()
+    public_key = serializers.CharField(source="key.public_armored")
+
+
+class NewSigningKeySerializer(serializers.Serializer):
+    algorithm = serializers.ChoiceField(choices=["ed25519", "rsa4096"], required=False,
+                                        help_text="Generate a key of this kind (default: the server's).")
+    private_key = serializers.CharField(required=False, write_only=True,
+                                        help_text="Or import this armored private key (no passphrase).")
+    transition_days = serializers.IntegerField(
+        min_value=0, max_value=365, default=0,
+        help_text="Days the current key keeps signing beside the new one (0: retired at once).")
+
+    def validate(self, data):
+        if data.get("algorithm") and data.get("private_key"):
+            raise serializers.ValidationError("Give either an algorithm to generate or a private_key to import.")
+        return data

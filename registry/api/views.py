@@ -140,6 +140,33 @@ class RepositoryViewSet(viewsets.ModelViewSet):
         roles = repository.roles.select_related("user", "group").order_by("id")
         return Response(serializers.RoleSerializer(roles, many=True).data)
 
+    @extend_schema(request=serializers.NewSigningKeySerializer,
+                   responses=serializers.RepositoryKeySerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="signing-keys",
+            parser_classes=[JSONParser, FormParser])
+    def signing_keys(self, request, name=None):
+        """The keys that sign the repository's metadata (deb, rpm). POST (admin) generates or
+        imports a new primary key; the current one keeps signing for `transition_days`."""
+        actor = actor_of(request)
+        repository = access.get_repository(actor, name, Role.ADMIN if request.method == "POST" else Role.READ)
+        if not plugins.get(repository.format).publishes:
+            raise InvalidPackage(f"{plugins.get(repository.format).label} repositories are not signed.")
+        if request.method == "POST":
+            serializer = serializers.NewSigningKeySerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            if data.get("private_key"):
+                key = signing_keys.import_key(data["private_key"])
+            else:
+                key = signing_keys.generate_key(repository, data.get("algorithm"))
+            with transaction.atomic():
+                signing_keys.make_primary(actor, repository, key, data["transition_days"])
+                publications.request_publish(repository)
+        signing_keys.active_keys(repository)  # retires keys whose transition is over
+        uses = repository.keys.select_related("key").order_by("-added")
+        body = serializers.RepositoryKeySerializer(uses, many=True).data
+        return Response(body, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)
+
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_id>\d+)")
     def revoke_role(self, request, name=None, role_id=None):

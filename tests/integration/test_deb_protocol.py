@@ -203,3 +203,28 @@ def test_oversized_upload(client, personas, deb_repos, tmp_path, settings):
     response = put(client, "public-deb", build_deb(tmp_path, "big", "1.0"), personas["writer"])
     assert response.status_code == 413 and "limit of 100 bytes" in response.content.decode()
     assert not PackageFile.objects.exists()
+
+
+def test_key_rotation_through_the_api(client, personas, deb_repos, tmp_path, django_capture_on_commit_callbacks):
+    owner, reader = personas["owner"], personas["reader"]
+    url = "/api/v1/repositories/public-deb/signing-keys/"
+    [old] = client.get(url, **reader.auth).json()
+    assert old["state"] == "primary" and old["public_key"].startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    assert client.post(url, {"transition_days": 30}, content_type="application/json",
+                       **reader.auth).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        put(client, "public-deb", build_deb(tmp_path, "signed", "1.0"), personas["writer"])
+        response = client.post(url, {"algorithm": "rsa4096", "transition_days": 30},
+                               content_type="application/json", **owner.auth)
+    assert response.status_code == 201, response.content
+    keys = {k["fingerprint"]: k for k in response.json()}
+    new = next(k for k in keys.values() if k["state"] == "primary")
+    assert keys[old["fingerprint"]]["state"] == "transition" and new["algorithm"] == "rsa4096"
+    # key.asc serves both, and the republished InRelease is signed by both.
+    served = client.get("/repository/public-deb/key.asc").content.decode()
+    inrelease = body(client.get("/repository/public-deb/dists/stable/InRelease"))
+    assert good_signers(inrelease, served) == {old["fingerprint"], new["fingerprint"]}
+    assert good_signers(inrelease, old["public_key"]) == {old["fingerprint"]}
+    bad = client.post(url, {"private_key": "nonsense"}, content_type="application/json", **owner.auth)
+    assert bad.status_code == 400 and "Cannot use that key" in bad.json()["detail"]
+    assert client.get("/api/v1/repositories/public-py/signing-keys/", **reader.auth).status_code == 400
