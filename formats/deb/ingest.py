@@ -125,6 +125,10 @@ def build_publication(repository):
             if arch != "all":
                 architectures[distribution].add(arch)
 
+    if not tree:
+        # An empty repository still publishes a signed, empty stable/main: clients can add it
+        # before its first upload.
+        tree[DEFAULT_DISTRIBUTION][DEFAULT_COMPONENT]
     files = {}
     now = timezone.now()
     for distribution, components in sorted(tree.items()):

@@ -196,6 +196,10 @@ def test_created_through_the_api_with_a_key_and_an_empty_publication(client, per
     assert response.status_code == 201, response.content
     assert response.json()["settings"]["architectures"] == ["amd64", "arm64"]
     assert client.get("/repository/new-deb/key.asc").content.startswith(b"-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    release = Release(body(client.get("/repository/new-deb/dists/stable/Release")))
+    assert release["Components"] == "main" and release["Architectures"] == "amd64 arm64"
+    assert body(client.get("/repository/new-deb/dists/stable/main/binary-amd64/Packages")) == b""
+    assert client.get("/repository/new-deb/dists/stable/InRelease").status_code == 200
 
 
 def test_oversized_upload(client, personas, deb_repos, tmp_path, settings):
