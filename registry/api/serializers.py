@@ -18,12 +18,16 @@ from registry.models import (
 class RepositorySerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Where clients point at this repository.")
     format = serializers.ChoiceField(choices=[])
+    signing_key = serializers.CharField(
+        write_only=True, required=False,
+        help_text="deb and rpm: an armored private key (no passphrase) to sign with, instead of "
+                  "a generated one. Only at creation; rotate through signing-keys/ later.")
 
     class Meta:
         model = Repository
         fields = [
             "name", "format", "kind", "visibility", "description", "settings", "upstream_url",
-            "url", "created", "updated",
+            "url", "signing_key", "created", "updated",
         ]
         read_only_fields = ["created", "updated"]
 

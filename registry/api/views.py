@@ -70,6 +70,12 @@ class RepositoryViewSet(viewsets.ModelViewSet):
             raise Forbidden("You may not create repositories (registry.add_repository is needed)")
         if actor.token is not None and actor.token.scope != Role.ADMIN:
             raise Forbidden("Creating a repository needs a token with the admin scope")
+        given_key = serializer.validated_data.pop("signing_key", None)
+        plugin = plugins.get(serializer.validated_data["format"])
+        if given_key and not plugin.publishes:
+            raise InvalidPackage(f"{plugin.label} repositories are not signed: no signing_key.")
+        # Read before anything is written: a bad key refuses the whole creation.
+        imported = signing_keys.import_key(given_key) if given_key else None
         with transaction.atomic():
             repository = serializer.save()
             # Whoever creates a repository administers it.
@@ -78,12 +84,17 @@ class RepositoryViewSet(viewsets.ModelViewSet):
                 actor, "repository.create", repository=repository, format=repository.format,
                 kind=repository.kind, visibility=repository.visibility,
             )
-            if plugins.get(repository.format).publishes:
+            if plugin.publishes:
                 # Signed from the start: clients can add the source before the first upload.
-                signing_keys.ensure_key(actor, repository)
+                if imported is not None:
+                    signing_keys.make_primary(actor, repository, imported)
+                else:
+                    signing_keys.ensure_key(actor, repository)
                 publications.request_publish(repository)
 
     def perform_update(self, serializer):
+        if serializer.validated_data.pop("signing_key", None):
+            raise InvalidPackage("A repository's key changes through its signing-keys/ endpoint.")
         with transaction.atomic():
             repository = serializer.save()
             repository.bump_revision()

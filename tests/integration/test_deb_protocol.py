@@ -232,3 +232,30 @@ def test_key_rotation_through_the_api(client, personas, deb_repos, tmp_path, dja
     bad = client.post(url, {"private_key": "nonsense"}, content_type="application/json", **owner.auth)
     assert bad.status_code == 400 and "Cannot use that key" in bad.json()["detail"]
     assert client.get("/api/v1/repositories/public-py/signing-keys/", **reader.auth).status_code == 400
+
+
+def test_created_with_a_given_key(client, personas, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+
+    from signing import gpg
+
+    owner = personas["owner"]
+    owner.user.user_permissions.add(Permission.objects.get(codename="add_repository"))
+    material = gpg.generate("Our Org", "packages@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/repositories/", {"name": "keyed-deb", "format": "deb", "kind": "hosted",
+                                                         "visibility": "public", "signing_key": material.private_armored},
+                               content_type="application/json", **owner.auth)
+    assert response.status_code == 201, response.content
+    assert "signing_key" not in response.json()
+    inrelease = body(client.get("/repository/keyed-deb/dists/stable/InRelease"))
+    assert good_signers(inrelease, material.public_armored) == {material.fingerprint}
+
+    bad = client.post("/api/v1/repositories/", {"name": "bad-key", "format": "deb", "kind": "hosted",
+                                                "visibility": "public", "signing_key": "nonsense"},
+                      content_type="application/json", **owner.auth)
+    assert bad.status_code == 400 and not Repository.objects.filter(name="bad-key").exists()
+    not_signed = client.post("/api/v1/repositories/", {"name": "py-key", "format": "pypi", "kind": "hosted",
+                                                       "visibility": "public", "signing_key": material.private_armored},
+                             content_type="application/json", **owner.auth)
+    assert not_signed.status_code == 400 and not Repository.objects.filter(name="py-key").exists()
