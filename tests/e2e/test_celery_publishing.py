@@ -104,18 +104,32 @@ def _release(web, repository, distribution="stable"):
     return response.body.decode() if response.status == 200 else ""
 
 
-def _wait_for(predicate, what, timeout=60, worker=None):
+def _wait_for(predicate, what, timeout=60, worker=None, poll=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.2)
+        time.sleep(poll)
     raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{worker.log() if worker else ''}")
 
 
-def _count_received(worker):
-    """How many publish tasks the worker has taken from the queue so far (its log says so)."""
-    return worker.log_path.read_text(errors="replace").count("] received")
+def _lease_holder(web, repository):
+    """Who holds the repository's publish lease now ('' when nobody), read from the database."""
+    query = ("SELECT l.holder FROM registry_publishlease l JOIN registry_repository r "
+             "ON r.id = l.repository_id WHERE r.name = %s")
+    if web.database is not None:
+        import psycopg
+
+        with psycopg.connect(web.database.url) as connection:
+            row = connection.execute(query, (repository,)).fetchone()
+    else:
+        import sqlite3
+        from contextlib import closing
+
+        path = web.base_dir / "var" / "registry.sqlite3"
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as connection:
+            row = connection.execute(query.replace("%s", "?"), (repository,)).fetchone()
+    return row[0] if row else ""
 
 
 def _packages(web, repository, distribution="stable"):
@@ -154,11 +168,11 @@ def test_a_worker_killed_mid_publish(cluster, tmp_path):
     before = _release(web, repository, "d00")
 
     second = build_deb(tmp_path, "kill-second", "1.0", "all")
-    received = _count_received(worker)
     put(web, f"/repository/{repository}/{second.name}?distribution=d00", second.read_bytes(), web.admin_token)
-    _wait_for(lambda: _count_received(worker) > received, "the worker to receive the publish", worker=worker)
-    # Past the debounce the build (24 distributions, 48 signatures) is under way: kill it there.
-    time.sleep(1.5)
+    # The worker holds the repository's lease exactly while it builds (24 distributions, 48
+    # signatures): kill it as soon as it has taken it.
+    _wait_for(lambda: _lease_holder(web, repository), "the worker to start building", timeout=30,
+              poll=0.01, worker=worker)
     worker.kill()
     assert "kill-second" not in _packages(web, repository, "d00"), "the build finished before the kill"
     # apt keeps working: the previous publication is still the one served, whole and signed.
