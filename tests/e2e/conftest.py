@@ -323,18 +323,25 @@ def _server_environment(var_dir):
     return env
 
 
+def own_database(env):
+    """When the tests run on PostgreSQL, a fresh database there for a live server (set into
+    `env`); None on SQLite, where the server keeps its own file under VAR_DIR."""
+    caller_database = os.environ.get("DATABASE_URL", "")
+    if not caller_database.startswith(("postgres://", "postgresql://")):
+        return None
+    database = PostgresDatabase(caller_database)
+    database.create()
+    env["DATABASE_URL"] = database.url
+    return database
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """The live registry: gunicorn with 2 workers, a superuser with an admin token, and a user
     `alice` with a write and a read token (her rights come from roles on each repository)."""
     base_dir = tmp_path_factory.mktemp("e2e-server")
     env = _server_environment(base_dir / "var")
-    database = None
-    caller_database = os.environ.get("DATABASE_URL", "")
-    if caller_database.startswith(("postgres://", "postgresql://")):
-        database = PostgresDatabase(caller_database)
-        database.create()
-        env["DATABASE_URL"] = database.url
+    database = own_database(env)
     live = LiveServer(base_dir, env, database)
     try:
         live.spawn()

@@ -14,7 +14,9 @@ import pytest
 from tests.fixtures.debs import build_deb
 
 from .apt_clients import AptRoot, configure, find_apt, put
-from .conftest import ADMIN, ADMIN_PASSWORD, BIN, ROOT, LiveServer, PostgresDatabase, _server_environment, fail_or_skip
+from .conftest import (
+    ADMIN, ADMIN_PASSWORD, BIN, ROOT, LiveServer, _server_environment, fail_or_skip, own_database,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -75,12 +77,7 @@ def cluster(tmp_path_factory):
         "PUBLISH_DEBOUNCE_SECONDS": "1",
         "PUBLISH_LEASE_SECONDS": "8",
     })
-    database = None
-    caller_database = os.environ.get("DATABASE_URL", "")
-    if caller_database.startswith(("postgres://", "postgresql://")):
-        database = PostgresDatabase(caller_database)
-        database.create()
-        env["DATABASE_URL"] = database.url
+    database = own_database(env)
     web = LiveServer(base_dir, env, database)
     worker = Worker(env, base_dir / "worker.log")
     try:
