@@ -5,6 +5,9 @@ never branches on a format's name; when a format needs something of the core, ad
 """
 
 from dataclasses import dataclass
+from importlib import import_module
+
+from django.apps import AppConfig
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,15 @@ class FormatPlugin:
     def file_url(self, request, repository, package_file):
         """The absolute URL a client downloads `package_file` at."""
         return request.build_absolute_uri(f"/repository/{repository.name}/{package_file.path}")
+
+
+class FormatAppConfig(AppConfig):
+    """The AppConfig of a format package: registers the `plugin` of its `plugin` module.
+    Subclass it as `plugins.FormatAppConfig` (Django takes an apps.py with two AppConfig
+    classes in its namespace for one without a default)."""
+
+    def ready(self):
+        register(import_module(f"{self.name}.plugin").plugin)
 
 
 def checks_access_itself(view):

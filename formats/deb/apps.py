@@ -1,14 +1,7 @@
-from django.apps import AppConfig
+from registry import plugins
 
 
-class DebConfig(AppConfig):
+class DebConfig(plugins.FormatAppConfig):
     name = "formats.deb"
     label = "deb"
     verbose_name = "APT (Debian) format"
-
-    def ready(self):
-        from registry import plugins
-
-        from .plugin import plugin
-
-        plugins.register(plugin)

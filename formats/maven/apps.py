@@ -1,14 +1,7 @@
-from django.apps import AppConfig
+from registry import plugins
 
 
-class MavenConfig(AppConfig):
+class MavenConfig(plugins.FormatAppConfig):
     name = "formats.maven"
     label = "maven"
     verbose_name = "Maven format"
-
-    def ready(self):
-        from registry import plugins
-
-        from .plugin import plugin
-
-        plugins.register(plugin)

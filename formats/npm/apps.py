@@ -1,14 +1,7 @@
-from django.apps import AppConfig
+from registry import plugins
 
 
-class NpmConfig(AppConfig):
+class NpmConfig(plugins.FormatAppConfig):
     name = "formats.npm"
     label = "npm"
     verbose_name = "npm format"
-
-    def ready(self):
-        from registry import plugins
-
-        from .plugin import plugin
-
-        plugins.register(plugin)

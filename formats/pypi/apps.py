@@ -1,14 +1,7 @@
-from django.apps import AppConfig
+from registry import plugins
 
 
-class PypiConfig(AppConfig):
+class PypiConfig(plugins.FormatAppConfig):
     name = "formats.pypi"
     label = "pypi"
     verbose_name = "PyPI format"
-
-    def ready(self):
-        from registry import plugins
-
-        from .plugin import plugin
-
-        plugins.register(plugin)
