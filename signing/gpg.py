@@ -109,17 +109,37 @@ def _algorithm_name(key):
     return f"algo{algo}"
 
 
-def clearsign(data, private_keys):
-    """`data` (bytes) clearsigned by every key in `private_keys` (armored), as InRelease is."""
-    return _sign(data, private_keys, clearsign=True, detach=False)
+class Signer:
+    """Signs with every key of one temporary keyring; see signer()."""
+
+    def __init__(self, gpg, fingerprints):
+        self._gpg = gpg
+        self._extra = ["--pinentry-mode", "loopback", "--passphrase", "", "--digest-algo", "SHA512"]
+        # One --local-user per key: gpg makes one signature with each. (--default-key, which
+        # python-gnupg's keyid sets, would be overridden by them.)
+        for fingerprint in fingerprints:
+            self._extra += ["--local-user", fingerprint]
+
+    def clearsign(self, data):
+        """`data` (bytes) clearsigned by every key, as InRelease is."""
+        return self._sign(data, clearsign=True, detach=False)
+
+    def detached_signature(self, data):
+        """An armored detached signature of `data` by every key, as Release.gpg and repomd.xml.asc."""
+        return self._sign(data, clearsign=False, detach=True)
+
+    def _sign(self, data, *, clearsign, detach):
+        signed = self._gpg.sign(data, clearsign=clearsign, detach=detach, binary=False,
+                                extra_args=self._extra)
+        if not signed.data:
+            raise SigningError(f"gpg could not sign: {signed.stderr.strip()[-500:]}")
+        return signed.data
 
 
-def detached_signature(data, private_keys):
-    """An armored detached signature of `data` by every key, as Release.gpg and repomd.xml.asc."""
-    return _sign(data, private_keys, clearsign=False, detach=True)
-
-
-def _sign(data, private_keys, *, clearsign, detach):
+@contextmanager
+def signer(private_keys):
+    """A Signer for the armored `private_keys`, imported once into one temporary keyring: a
+    publication signs many files with one set-up."""
     if not private_keys:
         raise SigningError("No signing key.")
     with keyring() as gpg:
@@ -129,15 +149,17 @@ def _sign(data, private_keys, *, clearsign, detach):
             if not imported.fingerprints:
                 raise SigningError("A signing key could not be read.")
             fingerprints.append(imported.fingerprints[0])
-        extra = ["--pinentry-mode", "loopback", "--passphrase", "", "--digest-algo", "SHA512"]
-        # One --local-user per key: gpg makes one signature with each. (--default-key, which
-        # python-gnupg's keyid sets, would be overridden by them.)
-        for fingerprint in fingerprints:
-            extra += ["--local-user", fingerprint]
-        signed = gpg.sign(data, clearsign=clearsign, detach=detach, binary=False, extra_args=extra)
-        if not signed.data:
-            raise SigningError(f"gpg could not sign: {signed.stderr.strip()[-500:]}")
-        return signed.data
+        yield Signer(gpg, fingerprints)
+
+
+def clearsign(data, private_keys):
+    with signer(private_keys) as sign:
+        return sign.clearsign(data)
+
+
+def detached_signature(data, private_keys):
+    with signer(private_keys) as sign:
+        return sign.detached_signature(data)
 
 
 def public_key_info(armored):

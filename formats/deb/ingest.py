@@ -129,7 +129,7 @@ def build_publication(repository):
         # An empty repository still publishes a signed, empty stable/main: clients can add it
         # before its first upload.
         tree[DEFAULT_DISTRIBUTION][DEFAULT_COMPONENT]
-    files = {}
+    files, releases = {}, {}
     now = timezone.now()
     for distribution, components in sorted(tree.items()):
         archs = sorted(architectures[distribution] | set(settings.get("architectures") or DEFAULT_ARCHITECTURES))
@@ -155,8 +155,11 @@ def build_publication(repository):
             description=repository.description.splitlines()[0] if repository.description else "",
         )
         files[f"dists/{distribution}/Release"] = release
-        files[f"dists/{distribution}/InRelease"] = signing_keys.clearsign(repository, release)
-        files[f"dists/{distribution}/Release.gpg"] = signing_keys.detached_signature(repository, release)
+        releases[distribution] = release
+    with signing_keys.signer(repository) as sign:
+        for distribution, release in releases.items():
+            files[f"dists/{distribution}/InRelease"] = sign.clearsign(release)
+            files[f"dists/{distribution}/Release.gpg"] = sign.detached_signature(release)
     return files
 
 

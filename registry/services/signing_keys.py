@@ -100,12 +100,20 @@ def _private(keys):
     return [sealing.unseal(key.private_sealed, settings.SIGNING_KEY_SECRETS) for key in keys]
 
 
+def signer(repository):
+    """A context manager giving a gpg.Signer with every active key of the repository, opened
+    once for all the files a publication signs."""
+    return gpg.signer(_private(active_keys(repository)))
+
+
 def clearsign(repository, data):
-    return gpg.clearsign(data, _private(active_keys(repository)))
+    with signer(repository) as sign:
+        return sign.clearsign(data)
 
 
 def detached_signature(repository, data):
-    return gpg.detached_signature(data, _private(active_keys(repository)))
+    with signer(repository) as sign:
+        return sign.detached_signature(data)
 
 
 def reseal_all():

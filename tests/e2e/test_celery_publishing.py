@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 REDIS = ("127.0.0.1", 6379)
 # Enough distributions that a build (two gpg signatures each) takes a moment to kill.
-DISTRIBUTIONS = [f"d{n:02d}" for n in range(24)]
+DISTRIBUTIONS = [f"d{n:02d}" for n in range(48)]
 
 
 def _redis_up():
@@ -166,7 +166,7 @@ def test_a_worker_killed_mid_publish(cluster, tmp_path):
 
     second = build_deb(tmp_path, "kill-second", "1.0", "all")
     put(web, f"/repository/{repository}/{second.name}?distribution=d00", second.read_bytes(), web.admin_token)
-    # The worker holds the repository's lease exactly while it builds (24 distributions, 48
+    # The worker holds the repository's lease exactly while it builds (48 distributions, 96
     # signatures): kill it as soon as it has taken it.
     _wait_for(lambda: _lease_holder(web, repository), "the worker to start building", timeout=30,
               poll=0.01, worker=worker)
