@@ -8,6 +8,7 @@ plugin, stored as blobs, and switched in as the repository's current set in one 
 - Old publications stay for PUBLICATION_GRACE_SECONDS after they are superseded, then go.
 """
 
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -68,13 +69,17 @@ def _release(repository, holder):
 def _switch_in(repository, revision, files):
     written = []
     try:
-        stored = {}
+        stored, by_content = {}, {}
         for path, data in files.items():
-            spooled = spool_bytes(data)
-            try:
-                stored[path] = ingest.blob_for(spooled, written)
-            finally:
-                spooled.delete()
+            # The same bytes under several paths (an index and its by-hash copy): stored once.
+            digest = hashlib.sha256(data).digest()
+            if digest not in by_content:
+                spooled = spool_bytes(data)
+                try:
+                    by_content[digest] = ingest.blob_for(spooled, written)
+                finally:
+                    spooled.delete()
+            stored[path] = by_content[digest]
         with transaction.atomic():
             publication = Publication.objects.create(repository=repository, source_revision=revision)
             PublicationFile.objects.bulk_create(
