@@ -80,22 +80,27 @@ def upload(repository, actor, filename, spooled, distribution=None, component=No
                           "content; a released .deb cannot change, build a new version"),
             ),
         )
-        if not created:
-            _add_distribution(stored, placement)
-        repository.bump_revision()
-        publications.request_publish(repository)
+        # store() bumped the revision of a new file; an old one is changed only by a new place.
+        changed = created or _add_distribution(stored, placement)
+        if changed and not created:
+            repository.bump_revision()
+        if changed:
+            publications.request_publish(repository)
     return stored, created
 
 
 def _add_distribution(stored, placement):
+    """List an existing file in one more distribution; whether that changed anything."""
     locked = PackageFile.objects.select_for_update().get(pk=stored.pk)
     if locked.metadata.get("component") != placement["component"]:
         raise Conflict(f"{locked.filename} is already in component {locked.metadata.get('component')}.")
     distributions = locked.metadata.get("distributions", [])
-    if placement["distribution"] not in distributions:
-        locked.metadata = {**locked.metadata,
-                           "distributions": sorted(distributions + [placement["distribution"]])}
-        locked.save(update_fields=["metadata"])
+    if placement["distribution"] in distributions:
+        return False
+    locked.metadata = {**locked.metadata,
+                       "distributions": sorted(distributions + [placement["distribution"]])}
+    locked.save(update_fields=["metadata"])
+    return True
 
 
 # --- publications --------------------------------------------------------------------------------

@@ -33,7 +33,6 @@ def upload(request, repository, filename):
 def dists(request, repository, rest):
     path = "dists/" + rest
     by_hash = "/by-hash/" in path
-    repository.refresh_from_db(fields=["current_publication"])
     blob = publications.find_file(repository, path, any_live=by_hash)
     if blob is None:
         raise NotFound(f"Not found: {path}")
