@@ -187,7 +187,7 @@ class RepositoryKeySerializer(serializers.Serializer):
     fingerprint = serializers.CharField(source="key.fingerprint")
     uid = serializers.CharField(source="key.uid")
     algorithm = serializers.CharField(source="key.algorithm")
-    state = serializers.CharField()
+    state = serializers.CharField(source="current_state")
     retire_after = serializers.DateTimeField(allow_null=True)
     added = serializers.DateTimeField()
     public_key = serializers.CharField(source="key.public_armored")

@@ -173,7 +173,6 @@ class RepositoryViewSet(viewsets.ModelViewSet):
             with transaction.atomic():
                 signing_keys.make_primary(actor, repository, key, data["transition_days"])
                 publications.request_publish(repository)
-        signing_keys.active_keys(repository)  # retires keys whose transition is over
         uses = repository.keys.select_related("key").order_by("-added")
         body = serializers.RepositoryKeySerializer(uses, many=True).data
         return Response(body, status=status.HTTP_201_CREATED if request.method == "POST" else status.HTTP_200_OK)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class SigningKey(models.Model):
@@ -45,4 +46,11 @@ class RepositoryKey(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.repository} {self.state} {self.key}"
+        return f"{self.repository} {self.current_state} {self.key}"
+
+    @property
+    def current_state(self):
+        """The state now: a transition whose time is over is retired, without a write."""
+        if self.state == self.State.TRANSITION and self.retire_after and self.retire_after <= timezone.now():
+            return self.State.RETIRED
+        return self.state

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from registry.errors import InvalidPackage
@@ -81,13 +82,10 @@ def ensure_key(actor, repository):
 
 def active_keys(repository):
     """The keys that sign now: the primary, then any still in their transition period."""
-    now = timezone.now()
-    expired = RepositoryKey.objects.filter(repository=repository, state=RepositoryKey.State.TRANSITION,
-                                           retire_after__lte=now)
-    if expired.exists():
-        expired.update(state=RepositoryKey.State.RETIRED)
     uses = (RepositoryKey.objects.filter(repository=repository)
-            .exclude(state=RepositoryKey.State.RETIRED).select_related("key"))
+            .filter(Q(state=RepositoryKey.State.PRIMARY)
+                    | Q(state=RepositoryKey.State.TRANSITION, retire_after__gt=timezone.now()))
+            .select_related("key"))
     return [use.key for use in sorted(uses, key=lambda u: u.state != RepositoryKey.State.PRIMARY)]
 
 

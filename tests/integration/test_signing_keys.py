@@ -52,7 +52,7 @@ def test_rotation_with_a_transition_period(repositories, owner):
     # After the transition the old key stops signing and leaves the key file.
     RepositoryKey.objects.filter(key=old).update(retire_after=timezone.now() - timedelta(seconds=1))
     assert [k.fingerprint for k in signing_keys.active_keys(repository)] == [new.fingerprint]
-    assert RepositoryKey.objects.get(key=old).state == RepositoryKey.State.RETIRED
+    assert RepositoryKey.objects.get(key=old).current_state == RepositoryKey.State.RETIRED
     signed = signing_keys.clearsign(repository, b"Origin: x\n")
     assert good_signers(signed, old.public_armored + new.public_armored) == {new.fingerprint}
 
