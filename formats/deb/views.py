@@ -4,17 +4,13 @@ also from recent ones), pool/ from stored files, the public key and a ready sour
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from registry import pages
+from registry import files, pages
 from registry.errors import NotFound
-from registry.models import PackageFile
 from registry.services import publications, signing_keys
 from registry.uploads import spool_body
 from storage.serving import serve_blob
 
 from . import ingest
-
-# Release files change with every publication: clients must revalidate.
-INDEX_CACHE_CONTROL = "max-age=0, no-cache"
 
 
 @require_http_methods(["PUT"])
@@ -39,8 +35,8 @@ def dists(request, repository, rest):
     return serve_blob(
         request, key=blob.storage_key, size=blob.size, sha256=blob.sha256,
         filename=rest.rsplit("/", 1)[-1], content_type=_index_type(path),
-        cache_control=pages.file_cache_control(repository) if by_hash else (
-            INDEX_CACHE_CONTROL if repository.is_public else "private, " + INDEX_CACHE_CONTROL),
+        # by-hash files never change; Release and the indexes change with every publication.
+        cache_control=(pages.file_cache_control if by_hash else pages.page_cache_control)(repository),
     )
 
 
@@ -54,15 +50,10 @@ def _index_type(path):
 
 @require_http_methods(["GET", "HEAD"])
 def pool(request, repository, rest):
-    row = (PackageFile.objects.filter(repository=repository, path="pool/" + rest)
-           .select_related("blob").first())
+    row = files.find(repository, "pool/" + rest)
     if row is None:
         raise NotFound(f"Not found: pool/{rest}")
-    return serve_blob(
-        request, key=row.blob.storage_key, size=row.blob.size, sha256=row.blob.sha256,
-        filename=row.filename, content_type="application/vnd.debian.binary-package",
-        last_modified=row.created, cache_control=pages.file_cache_control(repository),
-    )
+    return files.serve(request, repository, row, "application/vnd.debian.binary-package")
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -5,11 +5,12 @@ import hmac
 
 from django.db import transaction
 
-from registry.errors import InvalidPackage, NotFound
-from registry.models import PackageFile, PackageVersion, Role
+from registry import files
+from registry.errors import InvalidPackage
+from registry.models import PackageVersion, Role
 from registry.services import access, ingest, versions
 
-from . import paths, pom
+from . import pom
 
 POLICIES = ("mixed", "release", "snapshot")
 MAX_CHECKSUM_BYTES = 1024
@@ -105,10 +106,7 @@ def verify_checksum(repository, actor, maven_path, body):
     access.require(actor, repository, Role.WRITE)
     if maven_path.kind == "metadata":
         return  # the served metadata is rebuilt by the server; the client's copy is not kept
-    stored = (
-        PackageFile.objects.filter(repository=repository, path=maven_path.path)
-        .select_related("blob").first()
-    )
+    stored = files.find(repository, maven_path.path)
     if stored is None:
         raise InvalidPackage(
             f"No {maven_path.filename} in this repository to check a {maven_path.checksum} against; "
@@ -168,16 +166,3 @@ def prune_snapshots(repository, actor=None):
         versions.delete_files(actor, doomed, reason=f"snapshot_keep={keep}")
     return len(doomed)
 
-
-def find_file(repository, maven_path):
-    stored = (
-        PackageFile.objects.filter(repository=repository, path=maven_path.path)
-        .select_related("blob").first()
-    )
-    if stored is None:
-        raise NotFound(f"Not found: {maven_path.path}")
-    return stored
-
-
-def parse_path(rest):
-    return paths.parse(rest)

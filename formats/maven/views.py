@@ -11,12 +11,11 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.views.decorators.http import require_http_methods
 
-from registry import pages
+from registry import files, pages
 from registry.errors import InvalidPackage, NotFound, TooLarge
 from registry.models import Package, PackageFile, Role
 from registry.services import access
 from registry.uploads import spool_body
-from storage.serving import serve_blob
 
 from . import ingest, paths, render, tasks
 
@@ -42,20 +41,15 @@ def resource(request, repository, rest=""):
         return _folder_or_404(request, repository, rest)
     if maven_path.kind == "metadata":
         return _metadata(request, repository, maven_path)
-    if maven_path.checksum:
-        stored = ingest.find_file(repository, maven_path)
-        return _checksum_response(request, getattr(stored.blob, maven_path.checksum))
-    stored = PackageFile.objects.filter(repository=repository, path=maven_path.path).select_related("blob").first()
+    stored = files.find(repository, maven_path.path)
     if stored is None:
+        if maven_path.checksum:
+            raise NotFound(f"Not found: {rest}")
         return _folder_or_404(request, repository, rest)
-    return serve_blob(
-        request, key=stored.blob.storage_key, size=stored.blob.size, sha256=stored.blob.sha256,
-        filename=stored.filename,
-        content_type=CONTENT_TYPES.get(maven_path.extension.rsplit(".", 1)[-1], "application/octet-stream"),
-        last_modified=stored.created,
-        # SNAPSHOT builds can be pruned; releases never change.
-        cache_control=pages.file_cache_control(repository),
-    )
+    if maven_path.checksum:
+        return _checksum_response(request, getattr(stored.blob, maven_path.checksum))
+    content_type = CONTENT_TYPES.get(maven_path.extension.rsplit(".", 1)[-1], "application/octet-stream")
+    return files.serve(request, repository, stored, content_type)
 
 
 def _folder_or_404(request, repository, rest):

@@ -15,13 +15,12 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from registry import pages, plugins
+from registry import files, pages, plugins
 from registry.errors import Forbidden, InvalidPackage, NotFound, TooLarge, Unauthorized
-from registry.models import ApiToken, PackageFile, Role
+from registry.models import ApiToken, Role
 from registry.services import access, audit, tokens
 from registry.uploads import spool_body
 from storage.hashing import SpoolWriter, UploadTooLarge
-from storage.serving import serve_blob
 
 from . import ingest, parser, publish_body, render
 from .ingest import require_package
@@ -80,18 +79,10 @@ def version_manifest(request, repository, name, spec):
 
 @require_http_methods(["GET", "HEAD"])
 def tarball(request, repository, name, filename):
-    row = (
-        PackageFile.objects.filter(repository=repository, path=f"{name}/-/{filename}")
-        .select_related("blob")
-        .first()
-    )
+    row = files.find(repository, f"{name}/-/{filename}")
     if row is None:
         raise NotFound(f"Not found: {name}/-/{filename}")
-    return serve_blob(
-        request, key=row.blob.storage_key, size=row.blob.size, sha256=row.blob.sha256,
-        filename=filename, content_type="application/octet-stream", last_modified=row.created,
-        cache_control=pages.file_cache_control(repository),
-    )
+    return files.serve(request, repository, row, "application/octet-stream")
 
 
 @require_http_methods(["DELETE"])

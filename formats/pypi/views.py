@@ -10,13 +10,12 @@ import hmac
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponsePermanentRedirect
 from django.views.decorators.http import require_http_methods
 
-from registry import pages
+from registry import files, pages
 from registry.errors import InvalidPackage, NotFound
 from registry.models import Package, PackageFile, Role
 from registry.services import access
 from registry.uploads import parse_multipart
 from storage.hashing import spooled_from_upload
-from storage.serving import serve_blob
 
 from . import negotiate, render
 from .ingest import ingest_distribution, normalize
@@ -117,23 +116,13 @@ def _render_project(request, repository, package, content_type):
 def download(request, repository, project, filename):
     metadata_file = filename.endswith(".metadata")
     path = f"packages/{project}/{filename.removesuffix('.metadata') if metadata_file else filename}"
-    row = (
-        PackageFile.objects.filter(repository=repository, path=path)
-        .select_related("blob", "metadata_blob")
-        .first()
-    )
+    row = files.find(repository, path)
     if row is None or (metadata_file and row.metadata_blob is None):
         raise NotFound(f"Not found: {filename}")
-    blob = row.metadata_blob if metadata_file else row.blob
-    return serve_blob(
-        request,
-        key=blob.storage_key,
-        size=blob.size,
-        sha256=blob.sha256,
-        filename=filename,
-        content_type="text/plain; charset=utf-8" if metadata_file else _file_type(filename),
-        last_modified=row.created,
-        cache_control=pages.file_cache_control(repository),
+    return files.serve(
+        request, repository, row,
+        "text/plain; charset=utf-8" if metadata_file else _file_type(filename),
+        blob=row.metadata_blob if metadata_file else row.blob, filename=filename,
     )
 
 

@@ -1,0 +1,23 @@
+"""A repository's stored files by path, and sending one to a client: what every format's
+download view does."""
+
+from registry import pages
+from registry.models import PackageFile
+from storage.serving import serve_blob
+
+
+def find(repository, path):
+    """The PackageFile at `path` (with its blob), or None."""
+    return (PackageFile.objects.filter(repository=repository, path=path)
+            .select_related("blob", "metadata_blob").first())
+
+
+def serve(request, repository, row, content_type, *, blob=None, filename=None):
+    """GET/HEAD of a stored file (or of its sidecar `blob`), cacheable as long as files are
+    immutable, privately for a private repository."""
+    blob = blob or row.blob
+    return serve_blob(
+        request, key=blob.storage_key, size=blob.size, sha256=blob.sha256,
+        filename=filename or row.filename, content_type=content_type, last_modified=row.created,
+        cache_control=pages.file_cache_control(repository),
+    )
