@@ -133,18 +133,10 @@ def _checksum_value(body, algorithm):
 def accept_metadata(repository, actor, maven_path, body):
     """An uploaded maven-metadata.xml: must be well-formed XML, then is dropped (the served one
     is rebuilt from what is stored)."""
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError, fromstring
-
     access.require(actor, repository, Role.WRITE)
     if maven_path.version:
         check_policy(repository, maven_path)
-    try:
-        root = fromstring(body, forbid_dtd=True)
-    except (DefusedXmlException, ParseError, ValueError):
-        raise InvalidPackage("Invalid maven-metadata.xml: not well-formed XML (or it has a DTD).") from None
-    if root.tag.rsplit("}", 1)[-1] != "metadata":
-        raise InvalidPackage("Invalid maven-metadata.xml: the root element is not <metadata>.")
+    pom.parse_xml(body, "maven-metadata.xml", "metadata")
 
 
 def prune_snapshots(repository, actor=None):

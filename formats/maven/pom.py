@@ -38,18 +38,7 @@ def parse(raw):
     """A Pom from the bytes of a pom.xml; raises InvalidPackage."""
     if len(raw) > MAX_POM_BYTES:
         raise InvalidPackage(f"Invalid POM: larger than {MAX_POM_BYTES} bytes.")
-    try:
-        root = fromstring(raw, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise InvalidPackage(
-            f"Invalid POM: {exc.__class__.__name__} (DTDs, entities and external references "
-            "are not accepted)."
-        ) from None
-    except (ParseError, ValueError) as exc:
-        raise InvalidPackage(f"Invalid POM: not well-formed XML ({exc}).") from None
-    _strip_namespaces(root)
-    if root.tag != "project":
-        raise InvalidPackage(f"Invalid POM: the root element is <{root.tag}>, not <project>.")
+    root = parse_xml(raw, "POM", "project")
 
     properties = {child.tag: (child.text or "").strip() for child in root.findall("properties/*")}
     group_id = _text(root, "groupId") or _text(root, "parent/groupId")
@@ -88,6 +77,24 @@ def parse(raw):
         if "${" in found:
             raise InvalidPackage(f"Invalid POM: the {label} {found!r} has an unresolved property.")
     return pom
+
+
+def parse_xml(raw, what, root_tag):
+    """The root element of a Maven XML file (POM, maven-metadata.xml), namespaces stripped;
+    DTDs, entities and external references refused."""
+    try:
+        root = fromstring(raw, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise InvalidPackage(
+            f"Invalid {what}: {exc.__class__.__name__} (DTDs, entities and external references "
+            "are not accepted)."
+        ) from None
+    except (ParseError, ValueError) as exc:
+        raise InvalidPackage(f"Invalid {what}: not well-formed XML ({exc}).") from None
+    _strip_namespaces(root)
+    if root.tag != root_tag:
+        raise InvalidPackage(f"Invalid {what}: the root element is <{root.tag}>, not <{root_tag}>.")
+    return root
 
 
 def _strip_namespaces(root):

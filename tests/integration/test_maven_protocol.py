@@ -292,3 +292,13 @@ def test_gradle_maven_publish_sequence(client, personas, maven_repos):
         hashlib.sha512(module).hexdigest())
     assert sorted(PackageFile.objects.values_list("filename", flat=True)) == [
         "lib-4.0.jar", "lib-4.0.module", "lib-4.0.pom"]
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"not xml", "Invalid maven-metadata.xml: not well-formed XML"),
+    (b"<project/>", "the root element is <project>, not <metadata>"),
+    (b'<!DOCTYPE m [<!ENTITY a "x">]><metadata>&a;</metadata>', "DTDs, entities"),
+])
+def test_uploaded_metadata_must_be_metadata(client, personas, maven_repos, data, message):
+    response = put(client, "public-mvn", f"{BASE}/maven-metadata.xml", data, personas["writer"])
+    assert response.status_code == 400 and message in response.reason_phrase
