@@ -1,7 +1,6 @@
 """npm's writes in the terms of the core: publish a version, change dist-tags, deprecate,
 unpublish. Every check happens before anything is stored; every change is audited."""
 
-import base64
 import hashlib
 import hmac
 import re
@@ -12,7 +11,7 @@ from registry.errors import Conflict, Forbidden, InvalidPackage, NotFound
 from registry.models import FileTombstone, Package, PackageVersion, Role
 from registry.services import access, audit, ingest, versions
 
-from . import parser
+from . import parser, render
 
 # Fields of a published manifest the registry computes itself or does not keep per version.
 DROPPED_MANIFEST_FIELDS = ("dist", "readme", "readmeFilename", "_attachments", "_npmUser", "_id")
@@ -160,9 +159,8 @@ def _check_client_digests(manifest, spooled):
         raise InvalidPackage("The tarball does not match its shasum: it was damaged on the way.")
     integrity = dist.get("integrity")
     if isinstance(integrity, str):
-        ours = base64.b64encode(bytes.fromhex(spooled.digests.sha512)).decode()
-        claimed = [part[len("sha512-"):].split("?")[0] for part in integrity.split()
-                   if part.startswith("sha512-")]
+        ours = render.integrity(spooled.digests.sha512)
+        claimed = [part.split("?")[0] for part in integrity.split() if part.startswith("sha512-")]
         if claimed and not any(hmac.compare_digest(c, ours) for c in claimed):
             raise InvalidPackage("The tarball does not match its integrity: it was damaged on the way.")
 

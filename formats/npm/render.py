@@ -4,6 +4,7 @@ The full document is what `npm view` and publishing tools read; the abbreviated 
 asked for with `Accept: application/vnd.npm.install-v1+json`, is what installers read.
 """
 
+import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,7 +33,7 @@ class VersionRow:
     deprecated: str
     tarball_url: str
     sha1: str
-    sha512_b64: str
+    sha512: str  # hex, as the blob keeps it
     size: int
     uploader: str
     uploader_email: str = ""
@@ -42,11 +43,16 @@ def iso(moment):
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def integrity(sha512_hex):
+    """The Subresource Integrity string npm records for a tarball: sha512-<base64>."""
+    return "sha512-" + base64.b64encode(bytes.fromhex(sha512_hex)).decode()
+
+
 def dist(row):
     return {
         "tarball": row.tarball_url,
         "shasum": row.sha1,
-        "integrity": "sha512-" + row.sha512_b64,
+        "integrity": integrity(row.sha512),
         "size": row.size,
     }
 

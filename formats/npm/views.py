@@ -5,7 +5,6 @@ read access (except login, which decides itself); errors are raised as RegistryE
 answered as JSON `{"error": …}` by NpmPlugin.error_response, which npm prints.
 """
 
-import base64
 import json
 
 from django.conf import settings
@@ -71,7 +70,7 @@ def version_manifest(request, repository, name, spec):
     """`GET /<name>/<version>` or `/<name>/<dist-tag>`."""
     package = require_package(repository, name)
     version = package.metadata.get("dist-tags", {}).get(spec, spec)
-    rows = [row for row in _rows(request, repository, package, only=version)]
+    rows = _rows(request, repository, package, only=version)
     if not rows:
         raise NotFound(f"Not found: version or tag {spec!r} of {name}.")
     return JsonResponse(render.version_document(package.name, rows[0]))
@@ -109,16 +108,12 @@ def _rows(request, repository, package, only=None):
             deprecated=version.deprecated,
             tarball_url=plugin.file_url(request, repository, files[0]),
             sha1=blob.sha1,
-            sha512_b64=_b64(blob.sha512),
+            sha512=blob.sha512,
             size=blob.size,
             uploader=version.uploader.get_username() if version.uploader else "",
             uploader_email=version.uploader.email if version.uploader else "",
         ))
     return rows
-
-
-def _b64(hex_digest):
-    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
 # --- publish and document writes -----------------------------------------------------------
