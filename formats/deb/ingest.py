@@ -111,8 +111,9 @@ def build_publication(repository):
     architecture, by-hash copies, and Release, InRelease and Release.gpg signed by every active key."""
     settings = repository.settings or {}
     rows = (PackageFile.objects.filter(repository=repository)
-            .select_related("blob").only("path", "metadata", "blob__size", "blob__md5",
-                                         "blob__sha1", "blob__sha256"))
+            .select_related("blob", "version__package")
+            .only("path", "metadata", "blob__size", "blob__md5", "blob__sha1", "blob__sha256",
+                  "version__sort_key", "version__package__normalized_name"))
     # distribution -> component -> architecture -> [(sort key, stanza)]
     tree = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     architectures = defaultdict(set)
@@ -122,9 +123,7 @@ def build_publication(repository):
         fields = [tuple(pair) for pair in meta.get("fields", [])]
         text = render.stanza(fields, filename=row.path, size=row.blob.size, md5=row.blob.md5,
                              sha1=row.blob.sha1, sha256=row.blob.sha256)
-        name = dict((k.lower(), v) for k, v in fields).get("package", "")
-        version = dict((k.lower(), v) for k, v in fields).get("version", "0")
-        order = (name, parser.sort_key(version), arch)
+        order = (row.version.package.normalized_name, row.version.sort_key, arch)
         for distribution in meta.get("distributions", []):
             tree[distribution][meta.get("component", DEFAULT_COMPONENT)][arch].append((order, text))
             if arch != "all":
