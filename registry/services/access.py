@@ -6,7 +6,7 @@ A token caps its user's role at its scope and, when it names repositories, to th
 A private repository that the caller may not read is answered exactly like a missing one.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
@@ -22,6 +22,9 @@ class Actor:
     user: object
     token: object = None
     remote_addr: str | None = None
+    # Ranks already computed for this actor (one request), by repository id: a view checks
+    # early, before reading a body, and the service it calls checks again.
+    _ranks: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_authenticated(self):
@@ -72,6 +75,12 @@ def token_cap(token, repository):
 
 
 def rank(actor, repository):
+    if repository.pk not in actor._ranks:
+        actor._ranks[repository.pk] = _rank(actor, repository)
+    return actor._ranks[repository.pk]
+
+
+def _rank(actor, repository):
     user_rank = user_role_rank(actor.user, repository)
     cap = token_cap(actor.token, repository)
     if repository.is_public:
