@@ -299,3 +299,13 @@ def revalidate(pages, tags, headers=None, requests=2000, threads=8):
         items.append((pages[key], {**(headers or {}), "If-None-Match": tags[key]}))
     load(items[: len(keys) * 4], 304, threads)
     return load(items, 304, threads)
+
+
+def arguments(doc):
+    """The command line every benchmark takes (`--keep`), and its output folder made."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    return parser.parse_args()

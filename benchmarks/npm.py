@@ -6,7 +6,6 @@ is hard-coded. Results: var/bench/npm-results.json, server logs: var/bench/logs/
 See benchmarks/README.md for what each workload measures and how to read the ratios.
 """
 
-import argparse
 import base64
 import datetime
 import hashlib
@@ -25,7 +24,7 @@ from pathlib import Path
 
 # benchmarks/ is sys.path[0] when this file runs as a script.
 from common import (
-    BENCH_DIR, ROOT, WORKERS, Server, create_repository, free_port, load, log, page_etags,
+    BENCH_DIR, ROOT, arguments, WORKERS, Server, create_repository, free_port, load, log, page_etags,
     report, revalidate, row, run, shut_down, start_our_server, statuses_off,
 )
 
@@ -393,11 +392,7 @@ def big_download(target, url, size, integrity, times=20):
 # --- main -------------------------------------------------------------------------------------
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    args = parser.parse_args()
-
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    args = arguments(__doc__)
     started = time.time()
     if not shutil.which("npm") or not shutil.which("node"):
         raise SystemExit("the npm benchmark needs node and npm on PATH")

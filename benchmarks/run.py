@@ -6,7 +6,6 @@ Every number printed comes from this run; nothing is hard-coded. Results: var/be
 See benchmarks/README.md for what each workload measures and how to read the ratios.
 """
 
-import argparse
 import base64
 import datetime
 import hashlib
@@ -27,7 +26,7 @@ from pathlib import Path
 
 # benchmarks/ is sys.path[0] when this file runs as a script.
 from common import (
-    BENCH_DIR, ROOT, VENV_BIN, WORKERS, Server, create_repository, free_port, load, log,
+    BENCH_DIR, ROOT, arguments, VENV_BIN, WORKERS, Server, create_repository, free_port, load, log,
     no_control_socket, page_etags, report, revalidate, row, run, shut_down, start_our_server,
     statuses_off,
 )
@@ -249,11 +248,7 @@ def check_uploaded(target):
 # --- main -----------------------------------------------------------------------------------
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    args = parser.parse_args()
-
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    args = arguments(__doc__)
     started = time.time()
     peer_info = ensure_peer_venv()
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
