@@ -259,3 +259,13 @@ def test_created_with_a_given_key(client, personas, django_capture_on_commit_cal
                                                        "visibility": "public", "signing_key": material.private_armored},
                              content_type="application/json", **owner.auth)
     assert not_signed.status_code == 400 and not Repository.objects.filter(name="py-key").exists()
+
+
+def test_a_twine_upload_into_an_apt_repository_is_refused(client, personas, deb_repos, tmp_path):
+    from tests.fixtures.dists import build_wheel
+
+    from .pypi_helpers import upload
+
+    response = upload(client, "public-deb", build_wheel(tmp_path, "gamma", "0.1"), personas["writer"])
+    assert response.status_code == 404 and "is not a APT endpoint" in response.reason_phrase
+    assert not PackageFile.objects.exists()

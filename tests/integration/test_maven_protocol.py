@@ -302,3 +302,13 @@ def test_gradle_maven_publish_sequence(client, personas, maven_repos):
 def test_uploaded_metadata_must_be_metadata(client, personas, maven_repos, data, message):
     response = put(client, "public-mvn", f"{BASE}/maven-metadata.xml", data, personas["writer"])
     assert response.status_code == 400 and message in response.reason_phrase
+
+
+def test_a_twine_upload_into_a_maven_repository_is_refused(client, personas, maven_repos, tmp_path):
+    from tests.fixtures.dists import build_wheel
+
+    from .pypi_helpers import upload
+
+    response = upload(client, "public-mvn", build_wheel(tmp_path, "gamma", "0.1"), personas["writer"])
+    assert response.status_code == 405
+    assert not PackageFile.objects.exists()
