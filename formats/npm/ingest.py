@@ -230,9 +230,11 @@ def update(repository, actor, package, document):
             versions.delete_version(actor, version)
         for version, message in deprecations.items():
             _set_deprecated(actor, repository, package, stored[version], message)
-        if tags is not None and package.versions.exists():
-            _replace_tags(actor, repository, package, tags, set(sent))
-        if package.versions.exists():
+        retagged = tags is not None and package.versions.exists() and _replace_tags(
+            actor, repository, package, tags, set(sent))
+        # Deleted versions bumped the revision already; a PUT that changes nothing leaves the
+        # cached documents alone.
+        if deprecations or retagged:
             package.bump_revision()
             repository.bump_revision()
 
@@ -256,11 +258,12 @@ def _replace_tags(actor, repository, package, tags, existing):
             raise InvalidPackage(f"dist-tag {tag!r} points at {target!r}, which is not published.")
         wanted[tag] = target
     if wanted == current:
-        return
+        return False
     locked.metadata = {**locked.metadata, "dist-tags": wanted}
     locked.save(update_fields=["metadata"])
     audit.record(actor, "npm.dist-tags", repository=repository, package_name=package.name,
                  before=current, after=wanted)
+    return True
 
 
 def set_tag(repository, actor, package, tag, version):
