@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "formats.npm",
     "formats.maven",
     "formats.deb",
+    "formats.rpm",
 ]
 
 MIDDLEWARE = [

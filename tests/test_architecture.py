@@ -10,7 +10,8 @@ FORMATS = sorted(p.name for p in (ROOT / "formats").iterdir()
                  if (p / "apps.py").exists() or (p / "parser.py").exists())
 # What a parser or renderer may use besides the standard library: the ecosystem's libraries,
 # and the registry's plain-Python error family.
-PARSER_ALLOWED = {"packaging", "semver", "defusedxml", "debian", "registry.errors"}
+PARSER_ALLOWED = {"packaging", "semver", "defusedxml", "debian", "createrepo_c", "rpmfile",
+                  "registry.errors"}
 
 
 def imports(path):

@@ -98,6 +98,12 @@ def _private(keys):
     return [sealing.unseal(key.private_sealed, settings.SIGNING_KEY_SECRETS) for key in keys]
 
 
+def primary_private(actor, repository):
+    """The armored private key of the repository's primary key (generated on first need), for
+    signatures made by another tool than gpg (rpmsign). Never leaves the process."""
+    return _private([ensure_key(actor, repository)])[0]
+
+
 def signer(repository):
     """A context manager giving a gpg.Signer with every active key of the repository, opened
     once for all the files a publication signs."""

@@ -1,0 +1,40 @@
+from django.urls import re_path
+
+from registry.plugins import FormatPlugin
+
+from . import ingest, parser, views
+
+
+class RpmPlugin(FormatPlugin):
+    name = "rpm"
+    label = "RPM"
+    setup_template = "rpm/setup.html"
+    publishes = True
+
+    def version_sort_key(self, version):
+        # PackageVersion.version is [epoch:]version-release (parser.RpmPackage.evr).
+        epoch, _, rest = version.rpartition(":")
+        upstream, _, release = rest.rpartition("-")
+        return parser.sort_key(epoch or 0, upstream, release)
+
+    def urlpatterns(self):
+        return [
+            re_path(r"^key\.asc$", views.public_key),
+            re_path(r"^repodata/repomd\.xml\.key$", views.public_key),
+            re_path(r"^(?P<name>[^/]+)\.repo$", views.repo_file),
+            re_path(r"^repodata/(?P<name>[^/]+)$", views.repodata),
+            re_path(r"^Packages/(?P<rest>.+)$", views.package),
+            re_path(r"^(?P<filename>[^/]+\.rpm)$", views.upload),
+        ]
+
+    def clean_settings(self, settings):
+        return ingest.clean_settings(settings)
+
+    def ingest(self, repository, actor, upload):
+        return ingest.upload(repository, actor, upload.filename, upload.spooled)
+
+    def build_publication(self, repository):
+        return ingest.build_publication(repository)
+
+
+plugin = RpmPlugin()
