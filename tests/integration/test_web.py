@@ -75,3 +75,25 @@ def test_deb_repository_page_shows_apt_setup(client, personas):
     # apt uses credentials over http only for a machine line that names the scheme.
     assert "machine http://testserver/repository/team-deb/\nlogin __token__" in page
     assert f"<code>{key.fingerprint}</code> (ed25519" in page
+
+
+def test_rpm_repository_page_shows_dnf_setup(client, personas):
+    from registry.models import Repository, RepositoryRole, Role
+
+    from registry.services import signing_keys
+    from registry.services.access import Actor
+
+    repository = Repository.objects.create(name="team-rpm", format="rpm", visibility="private",
+                                           settings={"sign_packages": True})
+    RepositoryRole.objects.create(repository=repository, user=personas["reader"].user, role=Role.READ)
+    key = signing_keys.ensure_key(Actor(user=personas["owner"].user), repository)
+    client.force_login(personas["reader"].user)
+    page = client.get("/ui/repositories/team-rpm/").content.decode()
+    assert ("curl -fsSL -u __token__:TOKEN http://testserver/repository/team-rpm/team-rpm.repo "
+            "-o /etc/yum.repos.d/team-rpm.repo") in page
+    assert "baseurl=http://testserver/repository/team-rpm/\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1" in page
+    assert "gpgkey=http://testserver/repository/team-rpm/key.asc\nusername=__token__\npassword=TOKEN" in page
+    assert f"<code>{key.fingerprint}</code> (ed25519" in page
+    # The .repo file the browser session gets has the lines to fill in, not a secret.
+    repo = client.get("/repository/team-rpm/team-rpm.repo").content.decode()
+    assert repo.endswith("username=__token__\npassword=YOUR_READ_TOKEN\n")
