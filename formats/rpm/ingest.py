@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
-from registry.errors import InvalidPackage, RegistryError
+from registry.errors import Conflict, InvalidPackage, RegistryError
 from registry.models import PackageFile, Role
 from registry.services import access, ingest, publications, signing_keys
 from signing import rpmsign
@@ -57,9 +57,8 @@ def upload(repository, actor, filename, spooled):
     # Read before signing: a bad file is refused as it was sent.
     package = parser.read(spooled.path, filename, sha256=spooled.digests.sha256, time_file=uploaded_at)
     path = parser.package_path(filename)
-    existing = PackageFile.objects.filter(repository=repository, path=path).first()
-    if existing is not None and existing.metadata.get("uploaded_sha256") == spooled.digests.sha256:
-        # The same upload again; its stored copy may differ (signed on the way in).
+    existing = _same_upload(repository, path, spooled)
+    if existing is not None:
         return existing, False
 
     stored_bytes = spooled
@@ -87,10 +86,26 @@ def upload(repository, actor, filename, spooled):
             ))
             if created:
                 publications.request_publish(repository)
+    except Conflict:
+        # A concurrent upload of the same file that was signed first has other bytes (the
+        # signature's time) but is the same upload.
+        existing = _same_upload(repository, path, spooled)
+        if existing is None:
+            raise
+        return existing, False
     finally:
         if stored_bytes is not spooled:
             stored_bytes.delete()
     return stored, created
+
+
+def _same_upload(repository, path, spooled):
+    """The stored file made from these very bytes, if any (its stored copy may differ: signed
+    on the way in)."""
+    existing = PackageFile.objects.filter(repository=repository, path=path).first()
+    if existing is not None and existing.metadata.get("uploaded_sha256") == spooled.digests.sha256:
+        return existing
+    return None
 
 
 def _signed_copy(actor, repository, spooled, filename):

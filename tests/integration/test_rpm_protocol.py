@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import subprocess
+import time
 
 import createrepo_c as cr
 import pytest
@@ -366,3 +367,29 @@ def test_packages_signed_on_upload(client, personas, rpm_repos, tmp_path, django
 
     text = client.get("/repository/public-rpm/public-rpm.repo").content.decode()
     assert "gpgcheck=1\n" in text
+
+
+def test_a_concurrent_identical_upload_to_a_signing_repository(client, personas, rpm_repos, tmp_path,
+                                                                monkeypatch):
+    """Two uploads of one file race: the second misses the first in its early check, signs its
+    own copy (other bytes: the signature's time) and meets the first at store: still a 200."""
+    from formats.rpm import ingest
+
+    find_tool("rpmsign")
+    rpm_repos["public"].settings = {"sign_packages": True}
+    rpm_repos["public"].save()
+    rpm = build_rpm(tmp_path, "raced", "1.0")
+    assert put(client, "public-rpm", rpm, personas["writer"]).status_code == 201
+    real_check, calls = ingest._same_upload, []
+
+    def misses_once(*args):
+        calls.append(args)
+        return None if len(calls) == 1 else real_check(*args)
+
+    monkeypatch.setattr(ingest, "_same_upload", misses_once)
+    time.sleep(1.1)  # a signature made in another second: other bytes than the stored copy
+    response = put(client, "public-rpm", rpm, personas["writer"])
+    assert response.status_code == 200 and len(calls) == 2
+    assert PackageFile.objects.filter(repository=rpm_repos["public"]).count() == 1
+    other = build_rpm(tmp_path / "other", "raced", "1.0", files={"/opt/raced/README": "other\n"})
+    assert put(client, "public-rpm", other, personas["writer"]).status_code == 409
