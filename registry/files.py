@@ -3,6 +3,7 @@ download view does."""
 
 from registry import pages
 from registry.models import PackageFile
+from registry.services import downloads
 from storage.serving import serve_blob
 
 
@@ -14,8 +15,10 @@ def find(repository, path):
 
 def serve(request, repository, row, content_type, *, blob=None, filename=None):
     """GET/HEAD of a stored file (or of its sidecar `blob`), cacheable as long as files are
-    immutable, privately for a private repository."""
+    immutable, privately for a private repository. A GET of the file itself is counted."""
     blob = blob or row.blob
+    if request.method == "GET" and blob.pk == row.blob_id:
+        downloads.count(row)
     return serve_blob(
         request, key=blob.storage_key, size=blob.size, sha256=blob.sha256,
         filename=filename or row.filename, content_type=content_type, last_modified=row.created,

@@ -4,7 +4,7 @@ Each format app registers one FormatPlugin subclass instance in its AppConfig.re
 never branches on a format's name; when a format needs something of the core, add a hook here.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from django.apps import AppConfig
@@ -18,6 +18,32 @@ class UploadedFile:
     spooled: object
     # Form fields that came with the file (strings), e.g. twine's metadata and digests.
     fields: dict
+
+
+README_FORMATS = ("markdown", "text")
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    """What a package page shows of one version, read from what its format recorded at upload."""
+
+    summary: str = ""
+    readme: str = ""
+    # How the UI shows `readme`: "markdown" is rendered, then sanitised; "text" is preformatted.
+    readme_format: str = "text"
+    # [(kind, spec)] in the format's own words, e.g. ("requires", "requests>=2") or
+    # ("Depends", "libc6 (>= 2.36)").
+    dependencies: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.readme_format not in README_FORMATS:
+            raise ValueError(
+                f"readme_format must be one of {README_FORMATS}, not {self.readme_format!r}")
+
+
+def first_line(text):
+    """The first non-blank line of `text`, stripped: a summary is one line."""
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
 
 
 class FormatPlugin:
@@ -79,6 +105,24 @@ class FormatPlugin:
     def can_yank(self):
         """Whether versions of this format can be yanked (PEP 592)."""
         return False
+
+    def can_deprecate(self):
+        """Whether versions of this format carry a deprecation message clients show (npm)."""
+        return False
+
+    def install_command(self, base_url, package, version):
+        """The exact command (or snippet, e.g. Maven's <dependency>) that installs PackageVersion
+        `version` of Package `package` from the repository at `base_url` (absolute, ending in
+        "/"); "" when the format has none."""
+        return ""
+
+    def version_details(self, version):
+        """The VersionDetails of a PackageVersion, from the rows written at upload
+        (version.metadata, version.package.metadata, its files' metadata), never from the
+        package files themselves."""
+        metadata = version.metadata or {}
+        return VersionDetails(summary=first_line(metadata.get("summary", "")),
+                              readme=metadata.get("description", "") or "")
 
     def file_url(self, request, repository, package_file):
         """The absolute URL a client downloads `package_file` at."""

@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from registry.plugins import FormatPlugin
 
-from . import ingest, parser, views
+from . import details, ingest, parser, views
 
 
 class DebPlugin(FormatPlugin):
@@ -29,6 +29,14 @@ class DebPlugin(FormatPlugin):
     def ingest(self, repository, actor, upload):
         return ingest.upload(repository, actor, upload.filename, upload.spooled,
                              upload.fields.get("distribution"), upload.fields.get("component"))
+
+    def install_command(self, base_url, package, version):
+        return details.install_command(package.name, version.version)
+
+    def version_details(self, version):
+        # The architectures of one version share their description; the first file speaks for all.
+        first = version.files.first()
+        return details.version_details(first.metadata.get("fields", []) if first else [])
 
     def build_publication(self, repository):
         return ingest.build_publication(repository)

@@ -3,7 +3,7 @@ from django.urls import re_path
 from registry.errors import InvalidPackage
 from registry.plugins import FormatPlugin
 
-from . import ingest, paths, version, views
+from . import details, ingest, paths, version, views
 
 
 class MavenPlugin(FormatPlugin):
@@ -24,6 +24,18 @@ class MavenPlugin(FormatPlugin):
 
     def clean_settings(self, settings):
         return ingest.clean_settings(settings)
+
+    def install_command(self, base_url, package, version):
+        """The <dependency> for a pom.xml (the repository itself goes in settings.xml or the
+        POM's <repositories>, shown by the set-up page)."""
+        group_id, _, artifact_id = package.name.partition(":")
+        files = [(f.metadata.get("classifier", ""), f.metadata.get("extension", ""))
+                 for f in version.files.all()]
+        return details.dependency_block(group_id, artifact_id, version.version,
+                                        details.artifact_type(files))
+
+    def version_details(self, version):
+        return details.version_details(version.metadata or {})
 
     def ingest(self, repository, actor, upload):
         """A file sent through the REST API: the form's `path` (its place in the Maven layout,

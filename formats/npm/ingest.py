@@ -229,23 +229,14 @@ def update(repository, actor, package, document):
         for version in removed:
             versions.delete_version(actor, version)
         for version, message in deprecations.items():
-            _set_deprecated(actor, repository, package, stored[version], message)
+            versions.set_deprecated(actor, stored[version], message)
         retagged = tags is not None and package.versions.exists() and _replace_tags(
             actor, repository, package, tags, set(sent))
-        # Deleted versions bumped the revision already; a PUT that changes nothing leaves the
-        # cached documents alone.
-        if deprecations or retagged:
+        # Deleted and deprecated versions bumped the revision already; a PUT that changes
+        # nothing leaves the cached documents alone.
+        if retagged:
             package.bump_revision()
             repository.bump_revision()
-
-
-def _set_deprecated(actor, repository, package, version, message):
-    version.deprecated = message
-    version.save(update_fields=["deprecated"])
-    audit.record(
-        actor, "version.deprecate" if message else "version.undeprecate",
-        repository=repository, package_name=package.name, version=version.version, message=message,
-    )
 
 
 def _replace_tags(actor, repository, package, tags, existing):

@@ -4,7 +4,7 @@ from django.urls import re_path
 from registry.http import REALM, reason_phrase
 from registry.plugins import FormatPlugin
 
-from . import ingest, parser, views
+from . import details, ingest, parser, views
 
 # A package name in a URL: `@scope/name` (npm sends `@scope%2fname`, which arrives decoded) or
 # an unscoped name. `-` starts the registry's own endpoints.
@@ -64,6 +64,15 @@ class NpmPlugin(FormatPlugin):
             upload.spooled, contents,
         )
         return package_file, True
+
+    def install_command(self, base_url, package, version):
+        return details.install_command(base_url, package.name, version.version)
+
+    def version_details(self, version):
+        return details.version_details(version.metadata or {}, version.package.metadata or {})
+
+    def can_deprecate(self):
+        return True
 
     def error_response(self, request, exc):
         # npm prints the `error` field of a JSON error body.

@@ -208,6 +208,8 @@ def _json_metadata(metadata):
         "name": metadata.name,
         "version": str(metadata.version),
         "summary": metadata.summary or "",
+        # The long description (the project's README): the web page shows it.
+        "description": metadata.description or "",
         "description_content_type": metadata.description_content_type or "",
         "author": metadata.author or "",
         "author_email": metadata.author_email or "",

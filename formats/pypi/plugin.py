@@ -4,7 +4,7 @@ from registry.errors import Conflict, InvalidPackage
 from registry.http import text_error
 from registry.plugins import FormatPlugin
 
-from . import parser, views
+from . import details, parser, views
 from .ingest import ingest_distribution, normalize
 
 
@@ -32,6 +32,12 @@ class PypiPlugin(FormatPlugin):
         return ingest_distribution(
             repository, actor, upload.filename, upload.spooled, form=upload.fields
         )
+
+    def install_command(self, base_url, package, version):
+        return details.install_command(base_url, package.name, version.version)
+
+    def version_details(self, version):
+        return details.version_details(version.metadata or {})
 
     def can_yank(self):
         return True

@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from registry.plugins import FormatPlugin
 
-from . import ingest, parser, views
+from . import details, ingest, parser, views
 
 
 class RpmPlugin(FormatPlugin):
@@ -32,6 +32,15 @@ class RpmPlugin(FormatPlugin):
 
     def ingest(self, repository, actor, upload):
         return ingest.upload(repository, actor, upload.filename, upload.spooled)
+
+    def install_command(self, base_url, package, version):
+        # PackageVersion.version is [epoch:]version-release (parser.RpmPackage.evr).
+        return details.install_command(package.name, version.version)
+
+    def version_details(self, version):
+        return details.version_details(version.metadata or {},
+                                       [f.metadata for f in version.files.all()],
+                                       version.package.name)
 
     def build_publication(self, repository):
         return ingest.build_publication(repository)

@@ -1,6 +1,6 @@
 from .audit import AuditEvent
 from .blob import Blob
-from .package import FileTombstone, Package, PackageFile, PackageVersion
+from .package import FileDownloads, FileTombstone, Package, PackageFile, PackageVersion
 from .permission import Role, RepositoryRole
 from .publication import Publication, PublicationFile, PublishLease
 from .repository import GroupMember, Repository
@@ -11,6 +11,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Blob",
+    "FileDownloads",
     "FileTombstone",
     "GroupMember",
     "Package",

@@ -38,6 +38,9 @@ class PackageVersion(models.Model):
     # A string that sorts in the format's own version order (PEP 440, semver, Maven…).
     sort_key = models.CharField(max_length=512, db_index=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # One line, whatever the format calls it (summary, description, a control file's first
+    # Description line): what lists show and search matches.
+    summary = models.CharField(max_length=512, blank=True)
     uploader = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -98,4 +101,17 @@ class FileTombstone(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["repository", "path"], name="unique_tombstone_path")
+        ]
+
+
+class FileDownloads(models.Model):
+    """How often a file was downloaded on a day: the package page's counts and chart."""
+
+    file = models.ForeignKey(PackageFile, on_delete=models.CASCADE, related_name="downloads")
+    day = models.DateField()
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["file", "day"], name="unique_downloads_per_file_and_day")
         ]

@@ -40,6 +40,11 @@ def conflict_message(path):
     return f"File already exists: {path!r} is in this repository with other content."
 
 
+def summary_line(text):
+    """A summary as lists show it: one line, bounded."""
+    return " ".join((text or "").split())[:512]
+
+
 def store(repository, actor, new):
     """Record `new` in `repository`; returns (PackageFile, created).
 
@@ -94,6 +99,14 @@ def store(repository, actor, new):
             )
             if new.then is not None:
                 new.then(package, version, package_file)
+            if created_version or not version.summary:
+                # The file that describes a version may come after its first file (a Maven
+                # POM after the jar); `then` may have written the version's metadata.
+                version.refresh_from_db(fields=["metadata"])
+                summary = summary_line(plugin.version_details(version).summary)
+                if summary != version.summary:
+                    version.summary = summary
+                    version.save(update_fields=["summary"])
             package.bump_revision()
             repository.bump_revision()
             audit.record(

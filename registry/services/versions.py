@@ -1,4 +1,4 @@
-"""Changes to versions after upload: yank, unyank, delete. Each one audited."""
+"""Changes to versions after upload: yank, unyank, deprecate, delete. Each one audited."""
 
 from django.db import transaction
 
@@ -22,6 +22,24 @@ def set_yanked(actor, version, yanked, reason=""):
         package_name=package.name,
         version=version.version,
         reason=version.yank_reason,
+    )
+
+
+@transaction.atomic
+def set_deprecated(actor, version, message):
+    """Deprecate `version` with `message` (an empty message takes the deprecation back)."""
+    version.deprecated = message
+    version.save(update_fields=["deprecated"])
+    package = version.package
+    package.bump_revision()
+    package.repository.bump_revision()
+    audit.record(
+        actor,
+        "version.deprecate" if message else "version.undeprecate",
+        repository=package.repository,
+        package_name=package.name,
+        version=version.version,
+        message=message,
     )
 
 

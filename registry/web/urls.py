@@ -1,11 +1,18 @@
 from django.urls import path
 
-from . import views
+from . import actions, browse, tokens
 
 app_name = "web"
 
+VERSION = "ui/repositories/<str:name>/packages/<path:package>/versions/<str:version_id>"
+
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("ui/repositories/<str:name>/", views.repository_page, name="repository"),
-    path("ui/tokens/", views.tokens_page, name="tokens"),
+    path("", browse.home, name="home"),
+    path("ui/search/", browse.search_page, name="search"),
+    path("ui/repositories/<str:name>/", browse.repository_page, name="repository"),
+    path(f"{VERSION}/yank/", actions.yank, name="yank"),
+    path(f"{VERSION}/deprecate/", actions.deprecate, name="deprecate"),
+    path(f"{VERSION}/delete/", actions.delete, name="delete"),
+    path("ui/repositories/<str:name>/packages/<path:package>/", browse.package_page, name="package"),
+    path("ui/tokens/", tokens.tokens_page, name="tokens"),
 ]

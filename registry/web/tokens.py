@@ -1,47 +1,12 @@
-"""The web pages: the repositories you may read, their client set-up, your tokens."""
+"""The tokens page: create (the secret shown once), list and revoke your API tokens."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from registry import plugins
-from registry.errors import RegistryError
 from registry.models import ApiToken, Role
-from registry.services import access, audit, signing_keys, tokens
-
-
-def home(request):
-    actor = access.actor_from(request)
-    repositories = access.readable_repositories(actor).order_by("name")
-    return render(request, "registry/home.html", {"repositories": repositories})
-
-
-def repository_page(request, name):
-    actor = access.actor_from(request)
-    try:
-        repository = access.get_repository(actor, name, Role.READ)
-    except RegistryError:
-        # People get a plain 404 (or the login page) rather than a Basic challenge.
-        if not request.user.is_authenticated:
-            return redirect(f"/accounts/login/?next={request.path}")
-        raise Http404("No such repository") from None
-    plugin = plugins.get(repository.format)
-    packages = repository.packages.order_by("normalized_name")[:500]
-    return render(
-        request,
-        "registry/repository.html",
-        {
-            "repository": repository,
-            "plugin": plugin,
-            "packages": packages,
-            "base_url": request.build_absolute_uri(f"/repository/{repository.name}/"),
-            "host": request.get_host(),
-            "can_write": access.can(actor, repository, Role.WRITE),
-            "signing_keys": signing_keys.active_keys(repository) if plugin.publishes else [],
-        },
-    )
+from registry.services import access, audit, tokens
 
 
 @login_required
