@@ -22,6 +22,13 @@ class InvalidPackage(RegistryError):
     status = 400
 
 
+class InvalidInput(RegistryError):
+    """A request to change something (settings, a role, a token) that cannot be carried out
+    as asked."""
+
+    status = 400
+
+
 class Conflict(RegistryError):
     """The name is taken by other bytes (released files are immutable)."""
 

@@ -22,7 +22,7 @@ from registry.models import (
     Role,
 )
 from registry.plugins import UploadedFile
-from registry.services import access, audit, publications, signing_keys, tokens, versions
+from registry.services import access, audit, publications, repositories, signing_keys, tokens, versions
 from storage.hashing import spooled_from_upload
 
 from . import serializers
@@ -93,15 +93,10 @@ class RepositoryViewSet(viewsets.ModelViewSet):
                 publications.request_publish(repository)
 
     def perform_update(self, serializer):
-        if serializer.validated_data.pop("signing_key", None):
+        changes = dict(serializer.validated_data)
+        if changes.pop("signing_key", None):
             raise InvalidPackage("A repository's key changes through its signing-keys/ endpoint.")
-        with transaction.atomic():
-            repository = serializer.save()
-            repository.bump_revision()
-            audit.record(
-                actor_of(self.request), "repository.update", repository=repository,
-                changes={key: self.request.data.get(key) for key in self.request.data},
-            )
+        repositories.update(actor_of(self.request), serializer.instance, changes)
 
     def perform_destroy(self, repository):
         actor = actor_of(self.request)
@@ -141,12 +136,11 @@ class RepositoryViewSet(viewsets.ModelViewSet):
             serializer = serializers.RoleSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            holder = {"user": data["user"]} if data.get("user") else {"group": data["group"]}
-            with transaction.atomic():
-                role, _ = RepositoryRole.objects.update_or_create(
-                    repository=repository, **holder, defaults={"role": data["role"]}
-                )
-                audit.record(actor, "role.grant", repository=repository, **serializers.RoleSerializer(role).data)
+            role = repositories.grant(
+                actor, repository, data["role"],
+                username=data["user"].username if data.get("user") else None,
+                group_name=data["group"].name if data.get("group") else None,
+            )
             return Response(serializers.RoleSerializer(role).data, status=status.HTTP_201_CREATED)
         roles = repository.roles.select_related("user", "group").order_by("id")
         return Response(serializers.RoleSerializer(roles, many=True).data)
@@ -182,12 +176,8 @@ class RepositoryViewSet(viewsets.ModelViewSet):
     def revoke_role(self, request, name=None, role_id=None):
         actor = actor_of(request)
         repository = access.get_repository(actor, name, Role.ADMIN)
-        role = repository.roles.filter(pk=role_id).first()
-        if role is None:
+        if not repositories.revoke(actor, repository, role_id):
             return Response({"detail": "No such role."}, status=status.HTTP_404_NOT_FOUND)
-        with transaction.atomic():
-            audit.record(actor, "role.revoke", repository=repository, **serializers.RoleSerializer(role).data)
-            role.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -323,27 +313,16 @@ class TokenViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.R
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        scope = data.get("scope", Role.READ)
-        if actor.token is not None and Role.rank(scope) > Role.rank(actor.token.scope):
-            # A token must not mint a stronger one.
-            raise Forbidden(f"A token with scope {actor.token.scope} cannot create a {scope} token")
-        repositories = data.get("repositories", [])
-        readable = access.readable_repositories(actor)
-        for repository in repositories:
-            if not readable.filter(pk=repository.pk).exists():
-                raise ValidationError({"repositories": [f"No repository {repository.name!r}."]})
-        token, secret = tokens.create_token(
-            request.user, data["name"], scope=scope, repositories=repositories,
-            expires_days=data.get("expires_days"),
+        token, secret = tokens.issue(
+            actor, data["name"], scope=data.get("scope", Role.READ),
+            repositories=data.get("repositories", []), expires_days=data.get("expires_days"),
         )
-        audit.record(actor, "token.create", name=token.name, prefix=token.prefix, scope=token.scope)
         body = serializers.NewTokenSerializer(token).data
         body["token"] = secret
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, token):
-        tokens.revoke(token)
-        audit.record(actor_of(self.request), "token.revoke", name=token.name, prefix=token.prefix)
+        tokens.withdraw(actor_of(self.request), token)
 
 
 @extend_schema(parameters=[REPOSITORY, OpenApiParameter("action", str)])

@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from registry.errors import Forbidden, InvalidInput
 from registry.models import ApiToken, Role
+from registry.services import access, audit
 
 PREFIX_LENGTH = 12
 # last_used is a hint for people, not a log: write it at most once a minute per token.
@@ -62,3 +64,37 @@ def revoke(token):
     if token.revoked is None:
         token.revoked = timezone.now()
         token.save(update_fields=["revoked"])
+
+
+def issue(actor, name, *, scope=Role.READ, repositories=(), expires_days=None):
+    """A new token of the actor's own user, audited: (token, secret). A token may not mint a
+    stronger one, and may name only repositories its user may read."""
+    if not actor.is_authenticated:
+        raise Forbidden("Log in to create tokens.")
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("Give the token a name (at most 100 characters).", field="name")
+    if scope not in Role.values:
+        raise InvalidInput(f"scope must be one of {', '.join(Role.values)}", field="scope")
+    if expires_days is not None and not 1 <= expires_days <= 3650:
+        raise InvalidInput("A token expires after 1 to 3650 days (or never).", field="expires_days")
+    if actor.token is not None and Role.rank(scope) > Role.rank(actor.token.scope):
+        raise Forbidden(f"A token with scope {actor.token.scope} cannot create a {scope} token")
+    readable = access.readable_repositories(actor)
+    for repository in repositories:
+        if not readable.filter(pk=repository.pk).exists():
+            raise InvalidInput(f"No repository {repository.name!r}.", field="repositories")
+    with transaction.atomic():
+        token, secret = create_token(actor.user, name, scope=scope, repositories=repositories,
+                                     expires_days=expires_days)
+        audit.record(actor, "token.create", name=token.name, prefix=token.prefix, scope=token.scope,
+                     repositories=[r.name for r in repositories])
+    return token, secret
+
+
+def withdraw(actor, token):
+    """Revoke one of the actor's own tokens, audited."""
+    if token.user_id != actor.user.pk:
+        raise InvalidInput("No such token.")
+    revoke(token)
+    audit.record(actor, "token.revoke", name=token.name, prefix=token.prefix)
