@@ -41,6 +41,25 @@ class VersionDetails:
                 f"readme_format must be one of {README_FORMATS}, not {self.readme_format!r}")
 
 
+SETTING_KINDS = ("text", "int", "bool", "list", "choice")
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One of a format's repository settings, as a form shows it; `clean_settings` still
+    decides what is valid."""
+
+    name: str
+    label: str
+    kind: str = "text"  # one of SETTING_KINDS; "list" is a list of words
+    choices: tuple = ()
+    help: str = ""
+
+    def __post_init__(self):
+        if self.kind not in SETTING_KINDS:
+            raise ValueError(f"kind must be one of {SETTING_KINDS}, not {self.kind!r}")
+
+
 def first_line(text):
     """The first non-blank line of `text`, stripped: a summary is one line."""
     return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
@@ -54,6 +73,10 @@ class FormatPlugin:
     #: whether the format serves signed metadata built as publications (deb, rpm): such a
     #: repository gets a signing key on creation and is republished after every change
     publishes = False
+    #: the repository settings of the format (clean_settings' keys), for forms
+    settings_fields = ()
+    #: the form fields an upload may come with besides the file (UploadedFile.fields), for forms
+    upload_fields = ()
     #: the template (under templates/) with client set-up for a repository of this format;
     #: rendered with `repository` and `base_url` in its context
     setup_template = ""

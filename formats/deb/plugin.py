@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from registry.plugins import FormatPlugin
+from registry.plugins import FormatPlugin, SettingField
 
 from . import details, ingest, parser, views
 
@@ -10,6 +10,18 @@ class DebPlugin(FormatPlugin):
     label = "APT"
     setup_template = "deb/setup.html"
     publishes = True
+    settings_fields = (
+        SettingField("architectures", "Architectures", "list",
+                     help="Indexed in every distribution, e.g. amd64 arm64 (Architecture: all packages are listed in each)."),
+        SettingField("valid_until_days", "Valid-Until (days)", "int",
+                     help="Release files expire after this many days; empty: never."),
+        SettingField("origin", "Origin", help="The Release files' Origin (default: the repository name)."),
+        SettingField("label", "Label", help="The Release files' Label (default: the repository name)."),
+    )
+    upload_fields = (
+        SettingField("distribution", "Distribution", help="Default: stable."),
+        SettingField("component", "Component", help="Default: main."),
+    )
 
     def version_sort_key(self, version):
         return parser.sort_key(version)

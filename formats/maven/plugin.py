@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from registry.errors import InvalidPackage
-from registry.plugins import FormatPlugin
+from registry.plugins import FormatPlugin, SettingField
 
 from . import details, ingest, paths, version, views
 
@@ -10,6 +10,16 @@ class MavenPlugin(FormatPlugin):
     name = "maven"
     label = "Maven"
     setup_template = "maven/setup.html"
+    settings_fields = (
+        SettingField("version_policy", "Version policy", "choice", choices=ingest.POLICIES,
+                     help="release: no SNAPSHOTs; snapshot: only SNAPSHOTs; mixed: both."),
+        SettingField("snapshot_keep", "SNAPSHOT builds kept", "int",
+                     help="Timestamped builds kept per SNAPSHOT version; empty keeps all."),
+    )
+    upload_fields = (
+        SettingField("path", "Path in the repository",
+                     help="The Maven 2 layout path, e.g. com/acme/lib/1.0/lib-1.0.jar."),
+    )
 
     def normalize_name(self, name):
         # groupId:artifactId, compared exactly (Maven coordinates are case-sensitive).

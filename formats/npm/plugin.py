@@ -2,7 +2,7 @@ from django.http import JsonResponse
 from django.urls import re_path
 
 from registry.http import REALM, reason_phrase
-from registry.plugins import FormatPlugin
+from registry.plugins import FormatPlugin, SettingField
 
 from . import details, ingest, parser, views
 
@@ -15,6 +15,7 @@ class NpmPlugin(FormatPlugin):
     name = "npm"
     label = "npm"
     setup_template = "npm/setup.html"
+    upload_fields = (SettingField("tag", "Dist-tag", help="Default: latest."),)
 
     def normalize_name(self, name):
         # npm names are compared exactly; new names are lowercase (parser.check_name).

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from registry.plugins import FormatPlugin
+from registry.plugins import FormatPlugin, SettingField
 
 from . import details, ingest, parser, views
 
@@ -10,6 +10,10 @@ class RpmPlugin(FormatPlugin):
     label = "RPM"
     setup_template = "rpm/setup.html"
     publishes = True
+    settings_fields = (
+        SettingField("sign_packages", "Sign packages on upload", "bool",
+                     help="rpmsign every upload with the repository key, so clients can use gpgcheck=1."),
+    )
 
     def version_sort_key(self, version):
         # PackageVersion.version is [epoch:]version-release (parser.RpmPackage.evr).

@@ -1,43 +1,46 @@
-"""The tokens page: create (the secret shown once), list and revoke your API tokens."""
+"""The tokens page: create one (scope, repositories, expiry; the secret shown once), list yours
+(prefix, scope, last use, expiry), revoke. Through services.tokens, as the REST API."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from registry.errors import RegistryError
 from registry.models import ApiToken, Role
-from registry.services import access, audit, tokens
+from registry.services import access, tokens
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens_page(request):
     actor = access.actor_from(request)
+    readable = access.readable_repositories(actor).order_by("name")
     new_secret = None
     if request.method == "POST":
         if "revoke" in request.POST:
             token = ApiToken.objects.filter(user=request.user, pk=request.POST["revoke"]).first()
             if token is not None:
-                tokens.revoke(token)
-                audit.record(actor, "token.revoke", name=token.name, prefix=token.prefix)
+                tokens.withdraw(actor, token)
                 messages.success(request, f"Revoked {token.name}.")
             return redirect("web:tokens")
-        name = request.POST.get("name", "").strip()
-        scope = request.POST.get("scope", Role.READ)
-        expires = request.POST.get("expires_days") or None
-        if not name or scope not in Role.values or (expires and not expires.isdigit()):
-            messages.error(request, "Give a name, a scope and (optionally) a number of days.")
-        else:
-            token, new_secret = tokens.create_token(
-                request.user, name[:100], scope=scope, expires_days=int(expires) if expires else None
+        try:
+            expires = request.POST.get("expires_days", "").strip()
+            if expires and not expires.isdigit():
+                raise RegistryError("Expiry is a number of days (or empty: never).")
+            names = request.POST.getlist("repositories")
+            chosen = list(readable.filter(name__in=names))
+            if len(chosen) != len(set(names)):
+                raise RegistryError("Choose among the repositories you may read.")
+            token, new_secret = tokens.issue(
+                actor, request.POST.get("name", ""), scope=request.POST.get("scope", Role.READ),
+                repositories=chosen, expires_days=int(expires) if expires else None,
             )
-            audit.record(actor, "token.create", name=token.name, prefix=token.prefix, scope=scope)
-    return render(
-        request,
-        "registry/tokens.html",
-        {
-            "tokens": ApiToken.objects.filter(user=request.user),
-            "new_secret": new_secret,
-            "scopes": Role.values,
-        },
-    )
+        except RegistryError as exc:
+            messages.error(request, str(exc))
+    return render(request, "registry/tokens.html", {
+        "tokens": ApiToken.objects.filter(user=request.user).prefetch_related("repositories").order_by("-created"),
+        "new_secret": new_secret,
+        "scopes": Role.values,
+        "repositories": readable,
+    })

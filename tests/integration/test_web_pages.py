@@ -297,3 +297,177 @@ def test_deprecate_an_npm_version_with_a_scoped_name(personas, tmp_path):
     packument = Client().get("/repository/web-npm/@acme%2futil").json()
     assert packument["versions"]["1.0.0"]["deprecated"] == "use 2.x"
     assert AuditEvent.objects.filter(action="version.deprecate", version="1.0.0").exists()
+
+
+# --- repository settings and audit log --------------------------------------------------------------
+
+
+def settings_post(browser, repository, data):
+    url = f"/ui/repositories/{repository}/settings/"
+    token = csrf_token(browser, url)
+    return browser.post(url, {"csrfmiddlewaretoken": token, **data})
+
+
+def test_settings_are_for_admins_only(client, populated):
+    client.force_login(populated["writer"].user)
+    assert client.get("/ui/repositories/public-py/settings/").status_code == 404
+    assert client.get("/ui/repositories/public-py/audit/").status_code == 404
+    assert "Settings</a>" not in page(client, "/ui/repositories/public-py/")
+    client.force_login(populated["outsider"].user)
+    assert client.get("/ui/repositories/private-py/settings/").status_code == 404
+    client.logout()
+    assert client.get("/ui/repositories/private-py/settings/")["Location"].startswith("/accounts/login/")
+
+
+def test_general_settings_and_members(populated):
+    from registry.models import Repository, RepositoryRole
+
+    owner = csrf_client(populated["owner"].user)
+    assert "Settings</a>" in owner.get("/ui/repositories/private-py/").content.decode()
+    response = settings_post(owner, "private-py", {"section": "general", "description": "Team tools",
+                                                   "visibility": "public"})
+    assert response.status_code == 302
+    repository = Repository.objects.get(name="private-py")
+    assert (repository.description, repository.visibility) == ("Team tools", "public")
+    settings_post(owner, "private-py", {"section": "general", "description": "x", "visibility": "secret"})
+    repository.refresh_from_db()
+    assert repository.visibility == "public"  # refused: not a visibility
+    assert "visibility must be one of" in owner.get("/ui/repositories/private-py/settings/").content.decode()
+
+    settings_post(owner, "private-py", {"section": "grant", "holder": "user", "who": "outsider", "role": "write"})
+    held = RepositoryRole.objects.get(repository=repository, user=populated["outsider"].user)
+    assert held.role == "write"
+    settings_post(owner, "private-py", {"section": "grant", "holder": "user", "who": "nobody", "role": "read"})
+    assert "No user &#x27;nobody&#x27;" in owner.get("/ui/repositories/private-py/settings/").content.decode()
+    settings_post(owner, "private-py", {"section": "revoke", "role_id": str(held.pk)})
+    assert not RepositoryRole.objects.filter(pk=held.pk).exists()
+
+    audit = owner.get("/ui/repositories/private-py/audit/").content.decode()
+    for action in ("repository.update", "role.grant", "role.revoke", "file.upload"):
+        assert f"<td>{action}</td>" in audit
+    filtered = owner.get("/ui/repositories/private-py/audit/?action=role.grant").content.decode()
+    assert "<td>role.grant</td>" in filtered and "<td>role.revoke</td>" not in filtered
+
+
+def test_format_settings_through_the_form(personas):
+    from registry.models import Repository, RepositoryRole, Role
+
+    repository = Repository.objects.create(name="team-mvn", format="maven", visibility="public")
+    RepositoryRole.objects.create(repository=repository, user=personas["owner"].user, role=Role.ADMIN)
+    owner = csrf_client(personas["owner"].user)
+    html = owner.get("/ui/repositories/team-mvn/settings/").content.decode()
+    assert '<select name="version_policy">' in html and 'name="snapshot_keep"' in html
+    settings_post(owner, "team-mvn", {"section": "format", "version_policy": "release", "snapshot_keep": "5"})
+    repository.refresh_from_db()
+    assert repository.settings == {"version_policy": "release", "snapshot_keep": 5}
+    settings_post(owner, "team-mvn", {"section": "format", "version_policy": "release", "snapshot_keep": "many"})
+    repository.refresh_from_db()
+    assert repository.settings["snapshot_keep"] == 5
+    assert "SNAPSHOT builds kept must be a whole number" in owner.get("/ui/repositories/team-mvn/settings/").content.decode()
+    settings_post(owner, "team-mvn", {"section": "format", "version_policy": "nightly", "snapshot_keep": ""})
+    repository.refresh_from_db()
+    assert repository.settings["version_policy"] == "release"
+
+
+def test_signing_keys_are_shown_with_their_fingerprint(personas):
+    from registry.models import Repository, RepositoryRole, Role
+    from registry.services import signing_keys
+    from registry.services.access import Actor
+
+    repository = Repository.objects.create(name="team-deb", format="deb", visibility="public")
+    RepositoryRole.objects.create(repository=repository, user=personas["owner"].user, role=Role.ADMIN)
+    key = signing_keys.ensure_key(Actor(user=personas["owner"].user), repository)
+    owner = csrf_client(personas["owner"].user)
+    html = owner.get("/ui/repositories/team-deb/settings/").content.decode()
+    assert f'<code class="hash">{key.fingerprint}</code>' in html and "primary (signs)" in html
+    settings_post(owner, "team-deb", {"section": "format", "architectures": "amd64, riscv64",
+                                      "valid_until_days": "7", "origin": "", "label": "Team"})
+    repository.refresh_from_db()
+    assert repository.settings == {"architectures": ["amd64", "riscv64"], "valid_until_days": 7, "label": "Team"}
+
+
+# --- tokens -----------------------------------------------------------------------------------------
+
+
+def test_tokens_created_with_repositories_shown_once_and_revoked(populated):
+    from registry.models import ApiToken
+    from registry.services import tokens
+
+    reader = csrf_client(populated["reader"].user)
+    token = csrf_token(reader, "/ui/tokens/")
+    html = reader.post("/ui/tokens/", {"csrfmiddlewaretoken": token, "name": "laptop", "scope": "read",
+                                       "repositories": ["private-py"], "expires_days": "30"}).content.decode()
+    secret = re.search(r'<code class="secret" id="new-token">([^<]+)</code>', html).group(1)
+    created = ApiToken.objects.get(name="laptop")
+    assert tokens.authenticate(secret) == created
+    assert [r.name for r in created.repositories.all()] == ["private-py"] and created.expires is not None
+    again = reader.get("/ui/tokens/").content.decode()
+    assert secret not in again and f"<code>{created.prefix}…</code>" in again and "private-py" in again
+
+    # A repository the user may not read cannot be named.
+    from registry.models import Repository
+    Repository.objects.create(name="hidden-py", format="pypi", visibility="private")
+    html = reader.post("/ui/tokens/", {"csrfmiddlewaretoken": token, "name": "x", "scope": "read",
+                                       "repositories": ["hidden-py"]}, follow=True).content.decode()
+    assert "Choose among the repositories you may read" in html and "hidden-py" not in html.split("<h2>New token</h2>")[1]
+    assert not ApiToken.objects.filter(name="x").exists()
+
+    reader.post("/ui/tokens/", {"csrfmiddlewaretoken": token, "revoke": str(created.pk)})
+    created.refresh_from_db()
+    assert created.revoked is not None and tokens.authenticate(secret) is None
+    assert AuditEvent.objects.filter(action="token.revoke", detail__prefix=created.prefix).exists()
+
+
+# --- upload from the browser ----------------------------------------------------------------------
+
+
+def test_browser_upload_answers_json_with_the_clients_messages(populated, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    writer = csrf_client(populated["writer"].user)
+    token = csrf_token(writer, "/ui/repositories/public-py/")
+    url = "/ui/repositories/public-py/upload/"
+    wheel = build_wheel(tmp_path, "omega", "1.0")
+
+    def send(path, name=None, **extra):
+        return writer.post(url, {"file": SimpleUploadedFile(name or path.name, path.read_bytes())},
+                           HTTP_ACCEPT="application/json", **extra)
+
+    assert send(wheel).status_code == 403  # no CSRF token
+    response = send(wheel, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201, response.content
+    assert response.json()["detail"] == "Stored: omega-1.0-py3-none-any.whl (omega 1.0)."
+    assert response.json()["url"].startswith("/ui/repositories/public-py/packages/omega/?version=")
+    assert send(wheel, HTTP_X_CSRFTOKEN=token).status_code == 200
+    broken = tmp_path / "omega-2.0-py3-none-any.whl"
+    broken.write_bytes(b"not a zip")
+    response = send(broken, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 400 and "not a valid zip archive" in response.json()["detail"]
+    assert not PackageVersion.objects.filter(version="2.0", package__name="omega").exists()
+
+    reader = csrf_client(populated["reader"].user)
+    assert reader.post(url, {"file": SimpleUploadedFile(wheel.name, wheel.read_bytes())},
+                       HTTP_X_CSRFTOKEN=csrf_token(reader, "/ui/repositories/public-py/")).status_code == 404
+    assert 'class="upload"' not in reader.get("/ui/repositories/public-py/").content.decode()
+
+
+def test_browser_upload_without_script_and_with_format_fields(personas, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry.models import PackageFile, Repository, RepositoryRole, Role
+    from registry.services import signing_keys
+    from registry.services.access import Actor
+    from tests.fixtures.debs import build_deb
+
+    repository = Repository.objects.create(name="web-deb", format="deb", visibility="public")
+    RepositoryRole.objects.create(repository=repository, user=personas["writer"].user, role=Role.WRITE)
+    signing_keys.ensure_key(Actor(user=personas["writer"].user), repository)
+    writer = csrf_client(personas["writer"].user)
+    assert 'name="distribution"' in writer.get("/ui/repositories/web-deb/").content.decode()
+    token = csrf_token(writer, "/ui/repositories/web-deb/")
+    deb = build_deb(tmp_path, "web-tool", "1.0", "all")
+    response = writer.post("/ui/repositories/web-deb/upload/", {
+        "csrfmiddlewaretoken": token, "distribution": "bookworm", "component": "",
+        "file": SimpleUploadedFile(deb.name, deb.read_bytes())}, follow=True)
+    assert "Stored: web-tool_1.0_all.deb (web-tool 1.0)." in response.content.decode()
+    assert PackageFile.objects.get(repository=repository).metadata["distributions"] == ["bookworm"]
