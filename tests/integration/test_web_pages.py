@@ -471,3 +471,61 @@ def test_browser_upload_without_script_and_with_format_fields(personas, tmp_path
         "file": SimpleUploadedFile(deb.name, deb.read_bytes())}, follow=True)
     assert "Stored: web-tool_1.0_all.deb (web-tool 1.0)." in response.content.decode()
     assert PackageFile.objects.get(repository=repository).metadata["distributions"] == ["bookworm"]
+
+
+@pytest.mark.parametrize("fmt", ["npm", "maven", "rpm"])
+def test_browser_upload_for_the_other_formats(personas, tmp_path, fmt):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry.models import Repository, RepositoryRole, Role
+    from registry.services import signing_keys
+    from registry.services.access import Actor
+
+    repository = Repository.objects.create(name=f"web-{fmt}", format=fmt, visibility="public")
+    RepositoryRole.objects.create(repository=repository, user=personas["writer"].user, role=Role.WRITE)
+    if fmt == "rpm":
+        signing_keys.ensure_key(Actor(user=personas["writer"].user), repository)
+    if fmt == "npm":
+        from tests.fixtures.npm_packages import npm_pack
+        path, fields, expected = npm_pack(tmp_path, "web-widget", "1.2.0"), {"tag": "next"}, "web-widget 1.2.0"
+    elif fmt == "maven":
+        from .test_maven_protocol import pom_xml
+        path = tmp_path / "lib-1.0.pom"
+        path.write_bytes(pom_xml("1.0"))
+        fields, expected = {"path": "com/acme/lib/1.0/lib-1.0.pom"}, "com.acme:lib 1.0"
+    else:
+        from tests.fixtures.rpms import build_rpm
+        path, fields, expected = build_rpm(tmp_path, "web-tool", "1.0"), {}, "web-tool 1.0-1"
+    writer = csrf_client(personas["writer"].user)
+    token = csrf_token(writer, f"/ui/repositories/web-{fmt}/")
+    response = writer.post(f"/ui/repositories/web-{fmt}/upload/",
+                           {"file": SimpleUploadedFile(path.name, path.read_bytes()), **fields},
+                           HTTP_ACCEPT="application/json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201, response.content
+    assert response.json()["detail"] == f"Stored: {path.name} ({expected})."
+    html = writer.get(response.json()["url"]).content.decode()
+    assert "<h2>Install</h2>" in html
+    if fmt == "npm":
+        assert repository.packages.get().metadata["dist-tags"] == {"next": "1.2.0"}
+
+
+def test_groups_get_roles_and_people_log_out(client, populated):
+    from django.contrib.auth.models import Group
+
+    from registry.models import RepositoryRole
+
+    team = Group.objects.create(name="team-a")
+    populated["outsider"].user.groups.add(team)
+    owner = csrf_client(populated["owner"].user)
+    settings_post(owner, "private-py", {"section": "grant", "holder": "group", "who": "team-a", "role": "read"})
+    assert RepositoryRole.objects.get(group=team).role == "read"
+    assert "group <strong>team-a</strong>" in owner.get("/ui/repositories/private-py/settings/").content.decode()
+    # Members of the group now see the repository, its packages and its counts.
+    client.force_login(populated["outsider"].user)
+    assert row_of(page(client, "/"), "private-py") is not None
+    assert ">secret-tool</a>" in page(client, "/ui/search/?q=secret")
+
+    browser = csrf_client(populated["reader"].user)
+    token = csrf_token(browser, "/")
+    assert browser.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert browser.get("/ui/tokens/")["Location"].startswith("/accounts/login/")
