@@ -59,3 +59,14 @@ skip_if_unavailable=0
 
     def downloaded(self, filename):
         return self.root / "downloads" / filename
+
+    def close(self):
+        """Stop the gpg-agents librepo started for its repository keyrings (it leaves them
+        running after dnf exits)."""
+        gpgconf = shutil.which("gpgconf")
+        if gpgconf is None:
+            return
+        for keyring in self.root.rglob("pubring"):
+            if keyring.is_dir():
+                subprocess.run([gpgconf, "--homedir", str(keyring), "--kill", "gpg-agent"],
+                               capture_output=True, timeout=30)

@@ -47,16 +47,23 @@ def published(server, tmp_path_factory):
     return {"repository": "e2e-rpm", "token": token, "packages": packages, "signed": signed}
 
 
+@pytest.fixture
+def dnf_root(tmp_path):
+    root = DnfRoot(tmp_path / "dnf")
+    yield root
+    root.close()
+
+
 def repo_file(server, repository, token=None):
     return get(server, f"/repository/{repository}/{repository}.repo", token).decode()
 
 
-def test_repoquery_download_and_install(server, published, tmp_path):
+def test_repoquery_download_and_install(server, published, tmp_path, dnf_root):
     repository, token = published["repository"], published["token"]
     text = repo_file(server, repository, token)
     # The .repo file a reader gets carries their token: it works as it is.
     assert f"password={token}\n" in text and "repo_gpgcheck=1\n" in text
-    root = DnfRoot(tmp_path / "dnf")
+    root = dnf_root
     root.add_repo(repository, text)
 
     _code, output = root.run("makecache", check=True)
@@ -82,11 +89,11 @@ def test_repoquery_download_and_install(server, published, tmp_path):
     assert "e2e-hello.noarch" in output and "e2e-hello-lib.x86_64" in output
 
 
-def test_a_private_repository_needs_its_credentials(server, published, tmp_path):
+def test_a_private_repository_needs_its_credentials(server, published, tmp_path, dnf_root):
     repository = published["repository"]
     # The same .repo file without its username and password lines.
     text = repo_file(server, repository, published["token"]).rsplit("username=", 1)[0]
-    root = DnfRoot(tmp_path / "dnf")
+    root = dnf_root
     root.add_repo(repository, text)
     _code, output = root.run("makecache", check=False)
     assert "401" in output and "Cannot download repomd.xml" in output, output
@@ -94,7 +101,7 @@ def test_a_private_repository_needs_its_credentials(server, published, tmp_path)
     assert not (root.installroot / "usr/share/e2e-hello/README").exists()
 
 
-def test_a_tampered_repomd_is_rejected(server, published, tmp_path):
+def test_a_tampered_repomd_is_rejected(server, published, tmp_path, dnf_root):
     """A mirror that serves every file of the repository as it is but changes repomd.xml (a
     revision number): its signature no longer matches and dnf refuses the repository."""
     repository, token = published["repository"], published["token"]
@@ -123,7 +130,7 @@ def test_a_tampered_repomd_is_rejected(server, published, tmp_path):
         mirror_url = f"http://127.0.0.1:{mirror.server_address[1]}/"
         text = repo_file(server, repository, token).replace(upstream, mirror_url)
         assert f"baseurl={mirror_url}\n" in text and f"gpgkey={mirror_url}key.asc\n" in text
-        root = DnfRoot(tmp_path / "dnf")
+        root = dnf_root
         root.add_repo(repository, text)
         _code, output = root.run("makecache", check=False)
         assert "GPG signature verification error" in output or "Bad GPG signature" in output, output
@@ -134,7 +141,7 @@ def test_a_tampered_repomd_is_rejected(server, published, tmp_path):
         mirror.server_close()
 
 
-def test_a_wrong_key_is_not_trusted(server, published, tmp_path):
+def test_a_wrong_key_is_not_trusted(server, published, tmp_path, dnf_root):
     from signing import gpg
 
     repository, token = published["repository"], published["token"]
@@ -142,25 +149,25 @@ def test_a_wrong_key_is_not_trusted(server, published, tmp_path):
     stranger.write_text(gpg.generate("Stranger", "stranger@example.com").public_armored)
     text = repo_file(server, repository, token)
     text = text.replace(f"gpgkey={server.url}/repository/{repository}/key.asc", f"gpgkey=file://{stranger}")
-    root = DnfRoot(tmp_path / "dnf")
+    root = dnf_root
     root.add_repo(repository, text)
     _code, output = root.run("makecache", check=False)
     assert "GPG signature verification error" in output or "Bad GPG signature" in output, output
 
 
-def test_signed_packages_pass_gpgcheck(server, published, tmp_path):
+def test_signed_packages_pass_gpgcheck(server, published, tmp_path, dnf_root):
     text = repo_file(server, "e2e-rpm-signed")
     assert "gpgcheck=1\n" in text and "password" not in text
-    root = DnfRoot(tmp_path / "dnf")
+    root = dnf_root
     root.add_repo("e2e-rpm-signed", text)
     _code, output = root.run("install", "e2e-signed", check=True)
     assert (root.installroot / "usr/share/e2e-signed/README").read_text() == "signed\n"
 
 
-def test_unsigned_packages_fail_gpgcheck(server, published, tmp_path):
+def test_unsigned_packages_fail_gpgcheck(server, published, tmp_path, dnf_root):
     """The same check on a repository that does not sign its packages: dnf refuses them."""
     text = repo_file(server, published["repository"], published["token"]).replace("gpgcheck=0", "gpgcheck=1")
-    root = DnfRoot(tmp_path / "dnf")
+    root = dnf_root
     root.add_repo(published["repository"], text)
     _code, output = root.run("install", "e2e-extra", check=False)
     assert "is not signed" in output or "GPG check FAILED" in output, output
