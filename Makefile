@@ -28,7 +28,8 @@ migrate: $(VENV)/.installed
 run: migrate
 	$(PY) manage.py bootstrap_admin
 	@echo "Serving on http://$(HOST):$(PORT)/  (log in at http://$(HOST):$(PORT)/accounts/login/)"
-	$(VENV)/bin/gunicorn registry.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/metrics $(VENV)/bin/gunicorn registry.wsgi:application \
+		--config python:registry.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--timeout 300 --access-logfile - --forwarded-allow-ips=127.0.0.1 --no-control-socket
 
 test: $(VENV)/.installed-test

@@ -53,12 +53,18 @@ def token_from_header(header):
     raise BadCredentials(f"Unsupported authorization scheme {scheme!r}; use Basic or Bearer")
 
 
+OPERATIONS_PREFIX = "/-/"
+
+
 class TokenAuthenticationMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.api_token = None
+        if request.path_info.startswith(OPERATIONS_PREFIX):
+            # Health, readiness and metrics know no users; /-/metrics checks its own token.
+            return self.get_response(request)
         try:
             token = token_from_header(request.headers.get("Authorization"))
         except BadCredentials as exc:

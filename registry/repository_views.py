@@ -32,6 +32,7 @@ def dispatch(request, repository_name, rest):
     repository = access.find_repository(repository_name)
     if repository is None:
         return text_error(access.missing_repository(actor, repository_name))
+    request.registry_format = repository.format  # the area its request is counted under
     plugin = plugins.get(repository.format)
     try:
         match = _resolver(repository.format).resolve(rest)

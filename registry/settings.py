@@ -108,6 +108,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First after security: it counts every answer, the other middleware's included.
+    "registry.metrics.RequestMetricsMiddleware",
     # The admin's and the API docs' static files, with no web server in front in the embedded mode.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -238,6 +240,9 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 # The queue web nodes send to and workers read (several registries can share one Redis).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE") or "registry"
+
+# /-/metrics is open unless this is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env("METRICS_TOKEN") or ""
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -3,11 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from registry import ops_views, repository_views
+from registry import metrics, ops_views, repository_views
 
 urlpatterns = [
     path("-/health", ops_views.health, name="health"),
     path("-/ready", ops_views.ready, name="ready"),
+    path("-/metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

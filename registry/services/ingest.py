@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from registry import plugins
+from registry import metrics, plugins
 from registry.errors import Conflict
 from registry.models import Blob, FileTombstone, Package, PackageFile, PackageVersion
 from registry.services import audit, versions
@@ -120,6 +120,8 @@ def store(repository, actor, new):
                 size=blob.size,
                 new_version=created_version,
             )
+            size = blob.size
+            transaction.on_commit(lambda: metrics.uploaded(repository.format, size))
     except IntegrityError:
         discard(written)
         # A concurrent upload of the same path committed first: answer as if we came second.

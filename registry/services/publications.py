@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from registry import plugins
+from registry import metrics, plugins
 from registry.models import Publication, PublicationFile, PublishLease, Repository
 from registry.services import ingest, versions
 from storage.hashing import spool_bytes
@@ -47,8 +47,9 @@ def publish(repository_id, holder=None):
     try:
         repository.refresh_from_db(fields=["revision"])
         revision = repository.revision
-        files = plugins.get(repository.format).build_publication(repository)
-        return _switch_in(repository, revision, files)
+        with metrics.publishing(repository.format):
+            files = plugins.get(repository.format).build_publication(repository)
+            return _switch_in(repository, revision, files)
     finally:
         _release(repository, holder)
 

@@ -45,7 +45,7 @@ USER = "alice"
 SERVER_SETTINGS = (
     "DATABASE_URL", "VAR_DIR", "BLOB_ROOT", "CACHE_URL", "STORAGE_BACKEND", "SERVE_MODE",
     "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-    "MAX_UPLOAD_SIZE", "DJANGO_SETTINGS_MODULE",
+    "MAX_UPLOAD_SIZE", "DJANGO_SETTINGS_MODULE", "PROMETHEUS_MULTIPROC_DIR", "METRICS_TOKEN",
 )
 
 
@@ -170,7 +170,7 @@ class LiveServer:
         """Migrate, then start gunicorn; `wait_until_ready` waits for it to answer."""
         self.manage("migrate", "--noinput", "-v", "0")
         command = [
-            str(BIN / "gunicorn"), "registry.wsgi:application",
+            str(BIN / "gunicorn"), "registry.wsgi:application", "--config", "python:registry.gunicorn_conf",
             "--bind", self.host, "--workers", "2", "--timeout", "120",
             "--access-logfile", "-", "--error-logfile", "-", "--no-control-socket",
         ]
@@ -316,6 +316,8 @@ def _server_environment(var_dir):
     env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
     env.update({
         "VAR_DIR": str(var_dir),
+        # As `make run`: the workers' metrics added up at /-/metrics.
+        "PROMETHEUS_MULTIPROC_DIR": str(var_dir / "metrics"),
         "DJANGO_SETTINGS_MODULE": "registry.settings",
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "WARNING",

@@ -143,6 +143,11 @@ def test_the_worker_publishes_and_apt_reads_it(cluster, tmp_path):
     assert put(web, f"/repository/celery-deb/{deb.name}", deb.read_bytes(), web.admin_token) == 201
     _wait_for(lambda: "Package: celery-hello" in _packages(web, "celery-deb"), "the worker's publication", worker=worker)
     assert "publish_repository" in worker.log() and "succeeded" in worker.log()
+    # The worker's build time and the queue's depth are in the web node's metrics (one machine:
+    # the worker writes to the same PROMETHEUS_MULTIPROC_DIR).
+    metrics = web.request("GET", "/-/metrics").body.decode()
+    assert 'registry_publish_seconds_count{format="deb",outcome="published"}' in metrics
+    assert "registry_task_queue_depth " in metrics
 
     root = AptRoot(tmp_path / "root")
     configure(root, web, {"repository": "celery-deb"}, web.admin_token)

@@ -81,3 +81,65 @@ def test_sort_keys_order_byte_by_byte(repositories):
             cursor.execute("SELECT collation_name FROM information_schema.columns "
                            "WHERE table_name = 'registry_packageversion' AND column_name = 'sort_key'")
             assert cursor.fetchone()[0] == "C"
+
+
+# --- metrics ---------------------------------------------------------------------------------------
+
+
+def sample(name, **labels):
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0
+
+
+def test_metrics_count_requests_by_area_and_status(client, repositories):
+    before = sample("registry_http_requests_total", area="pypi", method="GET", status="200")
+    missing = sample("registry_http_requests_total", area="pypi", method="GET", status="404")
+    ops = sample("registry_http_requests_total", area="ops", method="GET", status="200")
+    assert client.get("/repository/public-py/simple/").status_code == 200
+    assert client.get("/repository/public-py/simple/").status_code == 200
+    assert client.get("/repository/public-py/simple/nothing-here/").status_code == 404
+    assert client.get("/-/health").status_code == 200
+    response = client.get("/-/metrics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    assert sample("registry_http_requests_total", area="pypi", method="GET", status="200") == before + 2
+    assert sample("registry_http_requests_total", area="pypi", method="GET", status="404") == missing + 1
+    assert sample("registry_http_requests_total", area="ops", method="GET", status="200") >= ops + 1
+    text = response.content.decode()
+    assert 'registry_http_requests_total{area="pypi",method="GET",status="200"}' in text
+    # A private repository's name is never a label.
+    assert "private-py" not in text and "public-py" not in text
+
+
+def test_metrics_count_upload_bytes_and_publish_durations(client, personas, tmp_path,
+                                                         django_capture_on_commit_callbacks):
+    from registry.models import Repository, RepositoryRole, Role
+    from registry.services import signing_keys
+    from registry.services.access import Actor
+    from tests.fixtures.debs import build_deb
+
+    repository = Repository.objects.create(name="metered-deb", format="deb", visibility="public")
+    RepositoryRole.objects.create(repository=repository, user=personas["writer"].user, role=Role.WRITE)
+    signing_keys.ensure_key(Actor(user=personas["writer"].user), repository)
+    deb = build_deb(tmp_path, "metered", "1.0", "all")
+    uploaded = sample("registry_upload_bytes_total", format="deb")
+    files = sample("registry_uploads_total", format="deb")
+    published = sample("registry_publish_seconds_count", format="deb", outcome="published")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.put(f"/repository/metered-deb/{deb.name}", deb.read_bytes(), **personas["writer"].auth)
+    assert response.status_code == 201
+    assert sample("registry_upload_bytes_total", format="deb") == uploaded + deb.stat().st_size
+    assert sample("registry_uploads_total", format="deb") == files + 1
+    assert sample("registry_publish_seconds_count", format="deb", outcome="published") == published + 1
+    assert sample("registry_publish_seconds_sum", format="deb", outcome="published") > 0
+    # A refused upload counts nothing.
+    client.put(f"/repository/metered-deb/{deb.name}", b"not a deb", **personas["writer"].auth)
+    assert sample("registry_uploads_total", format="deb") == files + 1
+
+
+def test_metrics_can_need_a_token(client, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    refused = client.get("/-/metrics")
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
