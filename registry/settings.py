@@ -216,7 +216,8 @@ STORAGES = {
 }
 
 # How downloads leave the server: `direct` (sendfile through the WSGI file wrapper),
-# `x-accel` (nginx serves BLOB_ROOT at X_ACCEL_PREFIX), `redirect` (S3 presigned URL).
+# `x-accel` (nginx serves BLOB_ROOT, or proxies a presigned S3 URL, at X_ACCEL_PREFIX),
+# `redirect` (S3 presigned URL).
 SERVE_MODE = env_choice("SERVE_MODE", "direct", ("direct", "x-accel", "redirect"))
 X_ACCEL_PREFIX = env("X_ACCEL_PREFIX") or "/_blobs/"
 if SERVE_MODE == "redirect" and STORAGE_BACKEND != "s3":

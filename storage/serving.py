@@ -8,6 +8,7 @@ HEAD, Range (one range) and conditional requests are answered here.
 """
 
 import re
+from urllib.parse import urlsplit
 from email.utils import formatdate
 
 from django.conf import settings
@@ -61,20 +62,12 @@ def serve_blob(request, *, key, size, sha256, filename, content_type, last_modif
 
     mode = settings.SERVE_MODE
     if mode == "redirect" and status == 200:
-        storage = blobs.blob_storage()
-        url = storage.url(
-            key,
-            parameters={
-                "ResponseContentDisposition": headers["Content-Disposition"],
-                "ResponseContentType": content_type,
-            },
-        )
-        return HttpResponseRedirect(url)
+        return HttpResponseRedirect(_presigned(key, headers["Content-Disposition"], content_type))
     if mode == "x-accel":
         response = HttpResponse(status=status, content_type=content_type)
         _apply(response, headers)
         # nginx answers Range itself from the internal location; pass the full object.
-        response["X-Accel-Redirect"] = settings.X_ACCEL_PREFIX.rstrip("/") + "/" + key
+        response["X-Accel-Redirect"] = _accel_target(key, headers["Content-Disposition"], content_type)
         return response
 
     handle = blobs.open_blob(key)
@@ -92,6 +85,22 @@ def serve_blob(request, *, key, size, sha256, filename, content_type, last_modif
     _apply(response, headers)
     response["Content-Length"] = str(length)
     return response
+
+
+def _presigned(key, disposition, content_type):
+    return blobs.blob_storage().url(key, parameters={"ResponseContentDisposition": disposition,
+                                                     "ResponseContentType": content_type})
+
+
+def _accel_target(key, disposition, content_type):
+    """Where nginx fetches the bytes from: the blob's path under BLOB_ROOT (local storage), or
+    the path and query of a presigned S3 URL, which nginx's internal location proxies to the S3
+    endpoint (so the bucket never has to be reachable by clients)."""
+    prefix = settings.X_ACCEL_PREFIX.rstrip("/")
+    if blobs.is_local():
+        return f"{prefix}/{key}"
+    presigned = urlsplit(_presigned(key, disposition, content_type))
+    return f"{prefix}{presigned.path}?{presigned.query}"
 
 
 def _apply(response, headers):

@@ -164,6 +164,23 @@ def test_redirect_mode_sends_a_presigned_url(client, personas, bucket, tmp_path,
     assert client.get(url, HTTP_IF_NONE_MATCH=etag, **personas["reader"].auth).status_code == 304
 
 
+def test_x_accel_mode_hands_nginx_a_presigned_path(client, personas, bucket, tmp_path, settings, s3_endpoint):
+    """With S3, X-Accel-Redirect names the internal location plus a presigned path and query;
+    nginx proxies it to the S3 endpoint. Fetching that from the endpoint is what nginx does."""
+    settings.SERVE_MODE = "x-accel"
+    _client, name = bucket
+    wheel = build_wheel(tmp_path, "accel", "1.0")
+    assert upload(client, "public-py", wheel, personas["writer"]).status_code == 200
+    row = PackageFile.objects.get()
+    response = client.get(f"/repository/public-py/{row.path}")
+    assert response.status_code == 200 and response.content == b""
+    target = response["X-Accel-Redirect"]
+    assert target.startswith(f"/_blobs/{name}/registry/") and "X-Amz-Signature=" in target
+    with urllib.request.urlopen(s3_endpoint + target.removeprefix("/_blobs"), timeout=10) as fetched:
+        assert fetched.read() == wheel.read_bytes()
+        assert fetched.headers["Content-Disposition"] == f'attachment; filename="{row.filename}"'
+
+
 def test_deleting_the_last_reference_removes_the_object(client, personas, bucket, tmp_path,
                                                         django_capture_on_commit_callbacks):
     wheel = build_wheel(tmp_path, "doomed", "1.0")
