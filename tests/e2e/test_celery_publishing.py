@@ -2,10 +2,7 @@
 tests run on it): uploads through the web node, the worker builds and signs, apt reads it; a
 worker killed mid-publish leaves the previous publication served and the next run completes."""
 
-import os
-import signal
 import socket
-import subprocess
 import time
 import uuid
 
@@ -14,9 +11,8 @@ import pytest
 from tests.fixtures.debs import build_deb
 
 from .apt_clients import AptRoot, configure, find_apt, put
-from .conftest import (
-    ADMIN, ADMIN_PASSWORD, BIN, ROOT, LiveServer, _server_environment, fail_or_skip, own_database,
-)
+from .conftest import ADMIN, ADMIN_PASSWORD, LiveServer, _server_environment, fail_or_skip, own_database
+from .processes import Worker
 
 pytestmark = pytest.mark.e2e
 
@@ -31,36 +27,6 @@ def _redis_up():
             return True
     except OSError:
         return False
-
-
-class Worker:
-    def __init__(self, env, log_path):
-        self.env, self.log_path = env, log_path
-        self.process = None
-
-    def start(self):
-        self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "registry", "worker", "--pool", "solo", "--loglevel", "INFO",
-             "--without-heartbeat", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )
-
-    def kill(self):
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self):
-        return self.log_path.read_text(errors="replace")[-3000:]
 
 
 @pytest.fixture(scope="module")
