@@ -179,7 +179,7 @@ def _cache(url):
 
 # Cached pages are keyed by the revision of what they show, so a per-process cache never
 # serves a stale page: a write bumps the revision in the database that every worker reads.
-CACHES = {"default": _cache(env("CACHE_URL"))}
+CACHES = {"default": {**_cache(env("CACHE_URL")), "KEY_PREFIX": env("CACHE_KEY_PREFIX") or ""}}
 
 # Blob storage: the content-addressed store of every uploaded file.
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "fs", ("fs", "s3"))
