@@ -129,6 +129,11 @@ class FormatPlugin:
         """Whether versions of this format can be yanked (PEP 592)."""
         return False
 
+    def maintain(self):
+        """Periodic upkeep of this format's repositories (run daily by Celery beat); returns
+        what it did, for the task's log."""
+        return None
+
     def can_deprecate(self):
         """Whether versions of this format carry a deprecation message clients show (npm)."""
         return False

@@ -248,6 +248,15 @@ CELERY_TASK_ACKS_LATE = True
 # The queue web nodes send to and workers read (several registries can share one Redis).
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE") or "registry"
 
+# Celery beat (`celery -A registry beat`): the periodic clean-ups.
+CELERY_BEAT_SCHEDULE = {
+    "remove-expired-publications": {"task": "registry.tasks.remove_expired_publications", "schedule": 3600},
+    "remove-expired-tokens": {"task": "registry.tasks.remove_expired_tokens", "schedule": 86400},
+    "format-maintenance": {"task": "registry.tasks.format_maintenance", "schedule": 86400},
+}
+# Revoked or expired tokens are deleted this many days later (their audit events stay).
+TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 90)
+
 # /-/metrics is open unless this is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
 

@@ -5,7 +5,8 @@ import time
 from celery import shared_task
 from django.conf import settings
 
-from registry.services import publications
+from registry import plugins
+from registry.services import publications, tokens
 
 # How long to wait before trying again when another worker is building the same repository.
 BUSY_RETRY_SECONDS = 5
@@ -32,3 +33,14 @@ def publish_repository(self, repository_id):
 @shared_task(ignore_result=True)
 def remove_expired_publications():
     return publications.remove_expired()
+
+
+@shared_task(ignore_result=True)
+def remove_expired_tokens():
+    return tokens.remove_expired(settings.TOKEN_RETENTION_DAYS)
+
+
+@shared_task(ignore_result=True)
+def format_maintenance():
+    """Each format's periodic upkeep (Maven: SNAPSHOT builds beyond snapshot_keep)."""
+    return {name: plugin.maintain() for name, plugin in plugins.all_plugins().items()}

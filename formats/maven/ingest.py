@@ -7,7 +7,7 @@ from django.db import transaction
 
 from registry import files
 from registry.errors import InvalidPackage
-from registry.models import PackageVersion, Role
+from registry.models import PackageVersion, Repository, Role
 from registry.services import access, ingest, versions
 
 from . import pom
@@ -137,6 +137,16 @@ def accept_metadata(repository, actor, maven_path, body):
     if maven_path.version:
         check_policy(repository, maven_path)
     pom.parse_xml(body, "maven-metadata.xml", "metadata")
+
+
+def prune_all_snapshots():
+    """prune_snapshots in every Maven repository that keeps a number of builds: {name: files
+    deleted} (a setting lowered since the last deploy takes effect here)."""
+    done = {}
+    for repository in Repository.objects.filter(format="maven").order_by("name"):
+        if (repository.settings or {}).get("snapshot_keep"):
+            done[repository.name] = prune_snapshots(repository)
+    return done
 
 
 def prune_snapshots(repository, actor=None):

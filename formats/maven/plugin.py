@@ -32,6 +32,9 @@ class MavenPlugin(FormatPlugin):
         # The whole tree is the layout; the view tells files, checksums, metadata and folders apart.
         return [re_path(r"^(?P<rest>.*)$", views.resource)]
 
+    def maintain(self):
+        return ingest.prune_all_snapshots()
+
     def clean_settings(self, settings):
         return ingest.clean_settings(settings)
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from registry.errors import Forbidden, InvalidInput
@@ -90,6 +90,21 @@ def issue(actor, name, *, scope=Role.READ, repositories=(), expires_days=None):
         audit.record(actor, "token.create", name=token.name, prefix=token.prefix, scope=token.scope,
                      repositories=[r.name for r in repositories])
     return token, secret
+
+
+def remove_expired(retention_days):
+    """Delete tokens revoked or expired more than `retention_days` ago (their audit events keep
+    the prefix); returns how many."""
+    cutoff = timezone.now() - timedelta(days=retention_days)
+    stale = ApiToken.objects.filter(models.Q(revoked__lt=cutoff) | models.Q(expires__lt=cutoff))
+    removed = 0
+    for token in stale.select_related("user"):
+        with transaction.atomic():
+            audit.record(None, "token.remove", name=token.name, prefix=token.prefix,
+                         owner=token.user.get_username(), retention_days=retention_days)
+            token.delete()
+        removed += 1
+    return removed
 
 
 def withdraw(actor, token):

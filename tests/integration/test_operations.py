@@ -143,3 +143,22 @@ def test_metrics_can_need_a_token(client, settings):
     assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
+
+
+def test_bootstrap_admin_from_the_environment(monkeypatch):
+    from django.contrib.auth import authenticate, get_user_model
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "ops-admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-password-from-env")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "ops@example.com")
+    out = io.StringIO()
+    call_command("bootstrap_admin", stdout=out)
+    assert "Created the superuser 'ops-admin'" in out.getvalue()
+    user = authenticate(username="ops-admin", password="a-long-password-from-env")
+    assert user is not None and user.is_superuser and user.email == "ops@example.com"
+    # Every start runs it again: nothing changes.
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "another-password")
+    out = io.StringIO()
+    call_command("bootstrap_admin", stdout=out)
+    assert "exists" in out.getvalue() and get_user_model().objects.filter(is_superuser=True).count() == 1
+    assert authenticate(username="ops-admin", password="a-long-password-from-env") is not None
