@@ -8,7 +8,6 @@ completes on the worker left."""
 import hashlib
 import json
 import os
-import secrets
 import socket
 import ssl
 import subprocess
@@ -23,6 +22,7 @@ import pytest
 from botocore.config import Config
 
 from tests.fixtures.debs import build_deb
+from tests.fixtures.deployment import shared_settings
 from tests.fixtures.dists import build_wheel
 from tests.fixtures.rpms import build_rpm
 from tests.fixtures.s3_server import CREDENTIALS, REGION, moto_server
@@ -105,29 +105,9 @@ def topology(tmp_path_factory):
         boto3.client("s3", endpoint_url=s3, region_name=REGION, config=Config(s3={"addressing_style": "path"}),
                      **CREDENTIALS).create_bucket(Bucket=bucket)
         database.create()
-        # What every node shares: the same names the deployment's env file sets.
-        shared = {
-            "DATABASE_URL": database.url,
-            "CELERY_BROKER_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0",
-            "CELERY_QUEUE": f"registry-topology-{run}",
-            "CACHE_URL": f"redis://{REDIS[0]}:{REDIS[1]}/1",
-            "CACHE_KEY_PREFIX": f"topology-{run}",
-            "STORAGE_BACKEND": "s3",
-            "S3_BUCKET": bucket,
-            "S3_ENDPOINT_URL": s3,
-            "S3_REGION": REGION,
-            "S3_ADDRESSING_STYLE": "path",
-            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-            "SERVE_MODE": "x-accel",
-            "SECURE_PROXY_SSL_HEADER": "true",
-            "USE_X_FORWARDED_HOST": "true",
-            "SESSION_COOKIE_SECURE": "true",
-            "SECRET_KEY": secrets.token_urlsafe(40),
-            "SIGNING_KEY_SECRETS": secrets.token_urlsafe(40),
-            "PUBLISH_DEBOUNCE_SECONDS": "1",
-            "PUBLISH_LEASE_SECONDS": "10",
-        }
+        # What every node shares: the names docker-compose.yml and its env file set.
+        shared = shared_settings(database_url=database.url, redis=f"{REDIS[0]}:{REDIS[1]}", s3_endpoint=s3,
+                                 bucket=bucket, region=REGION, credentials=CREDENTIALS, run=run)
 
         def node_environment(name):
             # Each node its own VAR_DIR: nothing is shared through local files.
