@@ -257,6 +257,9 @@ CELERY_BEAT_SCHEDULE = {
 # Revoked or expired tokens are deleted this many days later (their audit events stay).
 TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 90)
 
+# Download counts are written at most this often per process (seconds), after responses.
+DOWNLOAD_COUNT_FLUSH_SECONDS = env_int("DOWNLOAD_COUNT_FLUSH_SECONDS", 10)
+
 # /-/metrics is open unless this is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
 

@@ -32,6 +32,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_download_counts_from_other_tests():
+    """Counts kept in the process refer to files of the test that made them."""
+    from registry.services import downloads
+
+    downloads.discard_pending()
+    yield
+    downloads.discard_pending()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

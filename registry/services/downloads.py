@@ -1,33 +1,84 @@
-"""Download counts: one row per file and day, added to as files are served."""
+"""Download counts: one row per file and day.
 
+A count is kept in the process first and written after the response has gone (at the end of a
+request, at most every DOWNLOAD_COUNT_FLUSH_SECONDS, and when the process exits), many counts in
+one transaction: a download never waits for a database write. A process killed outright loses
+the counts of its last few seconds."""
+
+import atexit
 import datetime
 import logging
+import threading
+import time
+from collections import Counter
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from registry.models import FileDownloads
+from registry.models import FileDownloads, PackageFile
 
 log = logging.getLogger(__name__)
 
+_pending = Counter()  # (file id, day) -> downloads not written yet
+_lock = threading.Lock()
+_last_flush = time.monotonic()
+
 
 def count(package_file):
-    """Add one download of `package_file` today. A count that cannot be written (a busy SQLite
-    database) is logged and dropped: the download itself must not fail for it."""
-    today = timezone.now().date()
+    """One more download of `package_file` today."""
+    with _lock:
+        _pending[(package_file.pk, timezone.now().date())] += 1
+
+
+def flush_if_due(**_signal):
+    """Write the pending counts if the last write is DOWNLOAD_COUNT_FLUSH_SECONDS old (called at
+    the end of every request)."""
+    if _pending and time.monotonic() - _last_flush >= settings.DOWNLOAD_COUNT_FLUSH_SECONDS:
+        flush()
+
+
+def flush():
+    """Write every pending count. One that cannot be written (a busy SQLite database) is logged
+    and dropped: counting must never fail a download."""
+    global _last_flush
+    with _lock:
+        batch = dict(_pending)
+        _pending.clear()
+        _last_flush = time.monotonic()
+    if not batch:
+        return
     try:
-        rows = FileDownloads.objects.filter(file=package_file, day=today)
-        if rows.update(count=F("count") + 1):
-            return
-        try:
-            with transaction.atomic():
-                FileDownloads.objects.create(file=package_file, day=today, count=1)
-        except IntegrityError:
-            # Another request made today's row first.
-            rows.update(count=F("count") + 1)
+        with transaction.atomic():
+            existing = set(PackageFile.objects.filter(pk__in={file_id for file_id, _day in batch})
+                           .values_list("pk", flat=True))
+            for (file_id, day), downloads in sorted(batch.items()):
+                if file_id in existing:  # a file deleted since it was downloaded is not counted
+                    _add(file_id, day, downloads)
     except DatabaseError:
-        log.warning("download of %s not counted", package_file.path, exc_info=True)
+        log.warning("%d download counts not written", sum(batch.values()), exc_info=True)
+
+
+def _add(file_id, day, downloads):
+    rows = FileDownloads.objects.filter(file_id=file_id, day=day)
+    if rows.update(count=F("count") + downloads):
+        return
+    try:
+        with transaction.atomic():
+            FileDownloads.objects.create(file_id=file_id, day=day, count=downloads)
+    except IntegrityError:
+        # Another process made the day's row first.
+        rows.update(count=F("count") + downloads)
+
+
+def discard_pending():
+    """Forget the counts not written yet (a test's database is rolled back under the process)."""
+    with _lock:
+        _pending.clear()
+
+
+atexit.register(flush)
 
 
 def totals_by_file(files):

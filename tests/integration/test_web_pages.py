@@ -153,11 +153,23 @@ def test_the_readme_is_rendered_and_sanitised(client, populated):
     assert "<script" not in readme and "onerror" not in readme and "javascript:" not in readme
 
 
-def test_downloads_are_counted_per_file_and_version(client, populated):
+def test_downloads_are_counted_per_file_and_version(client, populated, settings):
+    from registry.models import FileDownloads
+
     stored = PackageVersion.objects.get(package__name="delta").files.get()
     url = f"/repository/public-py/{stored.path}"
-    for _ in range(3):
-        assert client.get(url).status_code == 200
+    settings.DOWNLOAD_COUNT_FLUSH_SECONDS = 10**9  # not due during this test
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+        b"".join(response.streaming_content)  # the whole body, as a client reads it
+    # Kept in the process, not written while the client waited.
+    assert not FileDownloads.objects.filter(file=stored).exists()
+    settings.DOWNLOAD_COUNT_FLUSH_SECONDS = 0
+    response = client.get(url)
+    b"".join(response.streaming_content)
+    response.close()  # the end of the request: counts are written now
+    assert FileDownloads.objects.get(file=stored).count == 3
     assert client.head(url).status_code == 200  # a HEAD is not a download
     html = page(client, "/ui/repositories/public-py/packages/delta/")
     files = re.search(r'<table class="files">(.*?)</table>', html, re.S).group(1)
