@@ -82,6 +82,14 @@ def exposition():
         prometheus_client.generate_latest(_single_process)
 
 
+def serve_worker_metrics(port):
+    """A Celery worker's own /metrics on `port` (its publication times, read by Prometheus from
+    each worker host); every process of the worker when PROMETHEUS_MULTIPROC_DIR is set."""
+    registry = _scrape_registry() or prometheus_client.REGISTRY
+    prometheus_client.start_http_server(port, addr="0.0.0.0", registry=registry)
+    log.info("worker metrics on port %d", port)
+
+
 @never_cache
 def metrics_view(request):
     """/-/metrics; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`."""

@@ -4,6 +4,7 @@ worker killed mid-publish leaves the previous publication served and the next ru
 
 import socket
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from tests.fixtures.debs import build_deb
 
 from .apt_clients import AptRoot, configure, find_apt, put
-from .conftest import ADMIN, ADMIN_PASSWORD, LiveServer, _server_environment, fail_or_skip, own_database
+from .conftest import (
+    ADMIN, ADMIN_PASSWORD, LiveServer, _free_port, _server_environment, fail_or_skip, own_database,
+)
 from .processes import Worker
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +48,12 @@ def cluster(tmp_path_factory):
     })
     database = own_database(env)
     web = LiveServer(base_dir, env, database)
-    worker = Worker(env, base_dir / "worker.log")
+    # The worker as on a host of its own: its metrics folder, its metrics port.
+    worker_metrics_port = _free_port()
+    worker = Worker({**env, "PROMETHEUS_MULTIPROC_DIR": str(base_dir / "worker-metrics"),
+                     "WORKER_METRICS_PORT": str(worker_metrics_port)}, base_dir / "worker.log")
+    worker.metrics_url = f"http://127.0.0.1:{worker_metrics_port}/metrics"
+    (base_dir / "worker-metrics").mkdir()
     try:
         web.spawn()
         web.manage("createsuperuser", "--noinput", extra_env={
@@ -109,11 +117,10 @@ def test_the_worker_publishes_and_apt_reads_it(cluster, tmp_path):
     assert put(web, f"/repository/celery-deb/{deb.name}", deb.read_bytes(), web.admin_token) == 201
     _wait_for(lambda: "Package: celery-hello" in _packages(web, "celery-deb"), "the worker's publication", worker=worker)
     assert "publish_repository" in worker.log() and "succeeded" in worker.log()
-    # The worker's build time and the queue's depth are in the web node's metrics (one machine:
-    # the worker writes to the same PROMETHEUS_MULTIPROC_DIR).
-    metrics = web.request("GET", "/-/metrics").body.decode()
-    assert 'registry_publish_seconds_count{format="deb",outcome="published"}' in metrics
-    assert "registry_task_queue_depth " in metrics
+    # The worker's build times on its own metrics port; the queue's depth on the web node's.
+    with urllib.request.urlopen(worker.metrics_url, timeout=10) as answer:
+        assert 'registry_publish_seconds_count{format="deb",outcome="published"}' in answer.read().decode()
+    assert "registry_task_queue_depth " in web.request("GET", "/-/metrics").body.decode()
 
     root = AptRoot(tmp_path / "root")
     configure(root, web, {"repository": "celery-deb"}, web.admin_token)
