@@ -167,8 +167,7 @@ def test_downloads_are_counted_per_file_and_version(client, populated, settings)
     assert not FileDownloads.objects.filter(file=stored).exists()
     settings.DOWNLOAD_COUNT_FLUSH_SECONDS = 0
     response = client.get(url)
-    b"".join(response.streaming_content)
-    response.close()  # the end of the request: counts are written now
+    b"".join(response.streaming_content)  # the end of the request: counts are written now
     assert FileDownloads.objects.get(file=stored).count == 3
     assert client.head(url).status_code == 200  # a HEAD is not a download
     html = page(client, "/ui/repositories/public-py/packages/delta/")
