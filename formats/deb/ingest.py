@@ -23,9 +23,10 @@ DEFAULT_ARCHITECTURES = ("amd64", "arm64")
 
 
 def clean_settings(settings):
-    """`architectures` indexed even with no package of their own (for `Architecture: all`),
+    """`distributions` always published (the first is where uploads go by default),
+    `architectures` indexed even with no package of their own (for `Architecture: all`),
     `valid_until_days` (a Valid-Until in every Release), `origin` and `label`."""
-    unknown = set(settings) - {"architectures", "valid_until_days", "origin", "label"}
+    unknown = set(settings) - {"distributions", "architectures", "valid_until_days", "origin", "label"}
     if unknown:
         raise ValueError(f"unknown APT settings: {', '.join(sorted(unknown))}")
     architectures = settings.get("architectures") or list(DEFAULT_ARCHITECTURES)
@@ -37,7 +38,15 @@ def clean_settings(settings):
     days = settings.get("valid_until_days")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
         raise ValueError("valid_until_days must be a whole number of days, at least 1")
-    cleaned = {"architectures": sorted(set(architectures)), "valid_until_days": days}
+    names = settings.get("distributions") or [DEFAULT_DISTRIBUTION]
+    if not isinstance(names, list):
+        raise ValueError('distributions must be a list of names, e.g. ["bookworm", "trixie"]')
+    try:
+        names = [parser.check_name("distribution", name) for name in names]
+    except InvalidPackage as exc:
+        raise ValueError(str(exc)) from None
+    cleaned = {"distributions": list(dict.fromkeys(names)), "architectures": sorted(set(architectures)),
+               "valid_until_days": days}
     for field in ("origin", "label"):
         value = settings.get(field)
         if value is not None:
@@ -50,7 +59,7 @@ def clean_settings(settings):
 def upload(repository, actor, filename, spooled, distribution=None, component=None):
     """Store a .deb into `distribution`/`component`. Returns (PackageFile, created)."""
     access.require(actor, repository, Role.WRITE)
-    distribution = parser.check_name("distribution", distribution or DEFAULT_DISTRIBUTION)
+    distribution = parser.check_name("distribution", distribution or configured_distributions(repository)[0])
     component = parser.check_name("component", component or DEFAULT_COMPONENT)
     if not filename.endswith(".deb"):
         raise InvalidPackage(f"{filename!r} is not a .deb file name.")
@@ -129,10 +138,10 @@ def build_publication(repository):
             if arch != "all":
                 architectures[distribution].add(arch)
 
-    if not tree:
-        # An empty repository still publishes a signed, empty stable/main: clients can add it
-        # before its first upload.
-        tree[DEFAULT_DISTRIBUTION][DEFAULT_COMPONENT]
+    for distribution in configured_distributions(repository):
+        # Published even while empty, signed: clients can add it before its first upload.
+        if not tree[distribution]:
+            tree[distribution][DEFAULT_COMPONENT]
     files, releases = {}, {}
     now = timezone.now()
     for distribution, components in sorted(tree.items()):
@@ -172,9 +181,16 @@ def _indexed(relative, data):
                               hashlib.sha1(data).hexdigest(), hashlib.sha256(data).hexdigest())
 
 
+def configured_distributions(repository):
+    """The repository's `distributions` setting (repositories made before it: stable)."""
+    return (repository.settings or {}).get("distributions") or [DEFAULT_DISTRIBUTION]
+
+
 def distributions(repository):
     """{distribution: [components]} of what is published now."""
     found = defaultdict(set)
+    for distribution in configured_distributions(repository):
+        found[distribution].add(DEFAULT_COMPONENT)
     for meta in PackageFile.objects.filter(repository=repository).values_list("metadata", flat=True):
         for distribution in meta.get("distributions", []):
             found[distribution].add(meta.get("component", DEFAULT_COMPONENT))

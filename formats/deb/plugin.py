@@ -11,6 +11,9 @@ class DebPlugin(FormatPlugin):
     setup_template = "deb/setup.html"
     publishes = True
     settings_fields = (
+        SettingField("distributions", "Distributions", "list",
+                     help="Always published, even empty, e.g. bookworm trixie; uploads go to the first "
+                          "unless they name another."),
         SettingField("architectures", "Architectures", "list",
                      help="Indexed in every distribution, e.g. amd64 arm64 (Architecture: all packages are listed in each)."),
         SettingField("valid_until_days", "Valid-Until (days)", "int",
@@ -19,7 +22,7 @@ class DebPlugin(FormatPlugin):
         SettingField("label", "Label", help="The Release files' Label (default: the repository name)."),
     )
     upload_fields = (
-        SettingField("distribution", "Distribution", help="Default: stable."),
+        SettingField("distribution", "Distribution", help="Default: the repository's first distribution."),
         SettingField("component", "Component", help="Default: main."),
     )
 

@@ -72,8 +72,7 @@ def sources_list(request, repository, name):
     keyring = f"/etc/apt/keyrings/{repository.name}.asc"
     lines = [f"# apt source for {repository.name}; the key: "
              f"curl -fsSL {base}key.asc -o {keyring}"]
-    found = ingest.distributions(repository) or {ingest.DEFAULT_DISTRIBUTION: [ingest.DEFAULT_COMPONENT]}
-    for distribution, components in found.items():
+    for distribution, components in ingest.distributions(repository).items():
         lines.append(f"deb [signed-by={keyring}] {base} {distribution} {' '.join(components)}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from registry import plugins
 from registry.errors import InvalidInput
 from registry.models import Repository, RepositoryRole, Role
-from registry.services import access, audit
+from registry.services import access, audit, publications
 
 CHANGEABLE = ("description", "visibility", "settings", "kind", "upstream_url")
 
@@ -43,6 +43,10 @@ def update(actor, repository, changes):
         repository.save(update_fields=[*changed, "updated"])
         repository.bump_revision()
         audit.record(actor, "repository.update", repository=repository, changes=changed)
+        if plugins.get(repository.format).publishes:
+            # Settings and the description are in the signed metadata (distributions,
+            # architectures, Valid-Until, Origin…): publish them.
+            publications.request_publish(repository)
     return repository
 
 

@@ -202,6 +202,39 @@ def test_created_through_the_api_with_a_key_and_an_empty_publication(client, per
     assert client.get("/repository/new-deb/dists/stable/InRelease").status_code == 200
 
 
+def test_configured_distributions_are_published_and_take_uploads(client, personas, deb_repos, tmp_path,
+                                                                 django_capture_on_commit_callbacks):
+    repository = deb_repos["public"]
+    owner, writer = personas["owner"], personas["writer"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch("/api/v1/repositories/public-deb/",
+                                {"settings": {"distributions": ["bookworm", "trixie"], "architectures": ["amd64"]}},
+                                content_type="application/json", **owner.auth)
+    assert response.status_code == 200, response.content
+    repository.refresh_from_db()
+    assert repository.settings["distributions"] == ["bookworm", "trixie"]
+    # Both are published, signed and empty, before any upload; stable is not.
+    for distribution in ("bookworm", "trixie"):
+        release = Release(body(client.get(f"/repository/public-deb/dists/{distribution}/Release")))
+        assert release["Suite"] == distribution and release["Components"] == "main"
+        assert client.get(f"/repository/public-deb/dists/{distribution}/InRelease").status_code == 200
+    assert client.get("/repository/public-deb/dists/stable/Release").status_code == 404
+    sources = client.get("/repository/public-deb/public-deb.list").content.decode()
+    assert " bookworm main\n" in sources and " trixie main\n" in sources and " stable " not in sources
+
+    # An upload naming no distribution goes to the first.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert put(client, "public-deb", build_deb(tmp_path, "first-dist", "1.0", "all"), writer).status_code == 201
+    assert PackageFile.objects.get(repository=repository).metadata["distributions"] == ["bookworm"]
+    packages = body(client.get("/repository/public-deb/dists/bookworm/main/binary-amd64/Packages")).decode()
+    assert "Package: first-dist" in packages
+    assert body(client.get("/repository/public-deb/dists/trixie/main/binary-amd64/Packages")) == b""
+
+    bad = client.patch("/api/v1/repositories/public-deb/", {"settings": {"distributions": ["a/b"]}},
+                       content_type="application/json", **owner.auth)
+    assert bad.status_code == 400 and "Invalid distribution" in str(bad.json())
+
+
 def test_oversized_upload(client, personas, deb_repos, tmp_path, settings):
     settings.MAX_UPLOAD_SIZE = 100
     response = put(client, "public-deb", build_deb(tmp_path, "big", "1.0"), personas["writer"])

@@ -391,10 +391,12 @@ def test_signing_keys_are_shown_with_their_fingerprint(personas):
     owner = csrf_client(personas["owner"].user)
     html = owner.get("/ui/repositories/team-deb/settings/").content.decode()
     assert f'<code class="hash">{key.fingerprint}</code>' in html and "primary (signs)" in html
-    settings_post(owner, "team-deb", {"section": "format", "architectures": "amd64, riscv64",
-                                      "valid_until_days": "7", "origin": "", "label": "Team"})
+    settings_post(owner, "team-deb", {"section": "format", "distributions": "bookworm trixie",
+                                      "architectures": "amd64, riscv64", "valid_until_days": "7", "origin": "",
+                                      "label": "Team"})
     repository.refresh_from_db()
-    assert repository.settings == {"architectures": ["amd64", "riscv64"], "valid_until_days": 7, "label": "Team"}
+    assert repository.settings == {"distributions": ["bookworm", "trixie"], "architectures": ["amd64", "riscv64"],
+                                   "valid_until_days": 7, "label": "Team"}
 
 
 # --- tokens -----------------------------------------------------------------------------------------
