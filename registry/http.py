@@ -23,3 +23,10 @@ def text_error(exc):
     if exc.status == 401:
         response["WWW-Authenticate"] = REALM
     return response
+
+
+def stored_answer(stored, created):
+    """The answer to a PUT of one package file: 201 "Stored: <path>", or 200 for the same file
+    again."""
+    return HttpResponse(f"{'Stored' if created else 'Already stored'}: {stored.path}\n",
+                        status=201 if created else 200, content_type="text/plain; charset=utf-8")

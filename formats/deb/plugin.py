@@ -1,5 +1,6 @@
 from django.urls import re_path
 
+from registry import published
 from registry.plugins import FormatPlugin, SettingField
 
 from . import details, ingest, parser, views
@@ -31,7 +32,7 @@ class DebPlugin(FormatPlugin):
 
     def urlpatterns(self):
         return [
-            re_path(r"^key\.asc$", views.public_key),
+            re_path(r"^key\.asc$", published.public_key),
             re_path(r"^(?P<name>[^/]+)\.list$", views.sources_list),
             re_path(r"^dists/(?P<rest>.+)$", views.dists),
             re_path(r"^pool/(?P<rest>.+)$", views.pool),

@@ -4,11 +4,10 @@ also from recent ones), pool/ from stored files, the public key and a ready sour
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from registry import files, pages
+from registry import files, published
 from registry.errors import NotFound
-from registry.services import publications, signing_keys
+from registry.http import stored_answer
 from registry.uploads import spool_body
-from storage.serving import serve_blob
 
 from . import ingest
 
@@ -21,23 +20,14 @@ def upload(request, repository, filename):
                                         request.GET.get("distribution"), request.GET.get("component"))
     finally:
         spooled.delete()
-    message = f"{'Stored' if created else 'Already stored'}: {stored.path}\n"
-    return HttpResponse(message, status=201 if created else 200, content_type="text/plain; charset=utf-8")
+    return stored_answer(stored, created)
 
 
 @require_http_methods(["GET", "HEAD"])
 def dists(request, repository, rest):
     path = "dists/" + rest
-    by_hash = "/by-hash/" in path
-    blob = publications.find_file(repository, path, any_live=by_hash)
-    if blob is None:
-        raise NotFound(f"Not found: {path}")
-    return serve_blob(
-        request, key=blob.storage_key, size=blob.size, sha256=blob.sha256,
-        filename=rest.rsplit("/", 1)[-1], content_type=_index_type(path),
-        # by-hash files never change; Release and the indexes change with every publication.
-        cache_control=(pages.file_cache_control if by_hash else pages.page_cache_control)(repository),
-    )
+    # by-hash files never change; Release and the indexes change with every publication.
+    return published.serve(request, repository, path, _index_type(path), named_by_content="/by-hash/" in path)
 
 
 def _index_type(path):
@@ -54,14 +44,6 @@ def pool(request, repository, rest):
     if row is None:
         raise NotFound(f"Not found: pool/{rest}")
     return files.serve(request, repository, row, "application/vnd.debian.binary-package")
-
-
-@require_http_methods(["GET", "HEAD"])
-def public_key(request, repository):
-    armored = signing_keys.public_keys(repository)
-    if not armored:
-        raise NotFound("This repository has no signing key yet.")
-    return HttpResponse(armored, content_type="application/pgp-keys")
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -1,5 +1,6 @@
 from django.urls import re_path
 
+from registry import published
 from registry.plugins import FormatPlugin, SettingField
 
 from . import details, ingest, parser, views
@@ -23,8 +24,8 @@ class RpmPlugin(FormatPlugin):
 
     def urlpatterns(self):
         return [
-            re_path(r"^key\.asc$", views.public_key),
-            re_path(r"^repodata/repomd\.xml\.key$", views.public_key),
+            re_path(r"^key\.asc$", published.public_key),
+            re_path(r"^repodata/repomd\.xml\.key$", published.public_key),
             re_path(r"^(?P<name>[^/]+)\.repo$", views.repo_file),
             re_path(r"^repodata/(?P<name>[^/]+)$", views.repodata),
             re_path(r"^Packages/(?P<rest>.+)$", views.package),

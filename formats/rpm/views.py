@@ -8,11 +8,10 @@ import binascii
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from registry import files, pages
+from registry import files, published
 from registry.errors import NotFound
-from registry.services import publications, signing_keys
+from registry.http import stored_answer
 from registry.uploads import spool_body
-from storage.serving import serve_blob
 
 from . import ingest, render
 
@@ -26,24 +25,14 @@ def upload(request, repository, filename):
         stored, created = ingest.upload(repository, request.actor, filename, spooled)
     finally:
         spooled.delete()
-    message = f"{'Stored' if created else 'Already stored'}: {stored.path}\n"
-    return HttpResponse(message, status=201 if created else 200, content_type="text/plain; charset=utf-8")
+    return stored_answer(stored, created)
 
 
 @require_http_methods(["GET", "HEAD"])
 def repodata(request, repository, name):
-    path = "repodata/" + name
-    # Every file but repomd.xml and its signature is named by its checksum: a client that read
-    # an older repomd.xml still finds what it lists while that publication is in its grace period.
-    by_checksum = not name.startswith("repomd.xml")
-    blob = publications.find_file(repository, path, any_live=by_checksum)
-    if blob is None:
-        raise NotFound(f"Not found: {path}")
-    return serve_blob(
-        request, key=blob.storage_key, size=blob.size, sha256=blob.sha256, filename=name,
-        content_type=_metadata_type(name),
-        cache_control=(pages.file_cache_control if by_checksum else pages.page_cache_control)(repository),
-    )
+    # Every file but repomd.xml and its signature is named by its checksum.
+    return published.serve(request, repository, "repodata/" + name, _metadata_type(name),
+                           named_by_content=not name.startswith("repomd.xml"))
 
 
 def _metadata_type(name):
@@ -60,14 +49,6 @@ def package(request, repository, rest):
     if row is None:
         raise NotFound(f"Not found: Packages/{rest}")
     return files.serve(request, repository, row, RPM_CONTENT_TYPE)
-
-
-@require_http_methods(["GET", "HEAD"])
-def public_key(request, repository):
-    armored = signing_keys.public_keys(repository)
-    if not armored:
-        raise NotFound("This repository has no signing key yet.")
-    return HttpResponse(armored, content_type="application/pgp-keys")
 
 
 @require_http_methods(["GET", "HEAD"])
