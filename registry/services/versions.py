@@ -11,36 +11,26 @@ from storage import blobs
 def set_yanked(actor, version, yanked, reason=""):
     version.yanked = yanked
     version.yank_reason = reason if yanked else ""
-    version.save(update_fields=["yanked", "yank_reason"])
-    package = version.package
-    package.bump_revision()
-    package.repository.bump_revision()
-    audit.record(
-        actor,
-        "version.yank" if yanked else "version.unyank",
-        repository=package.repository,
-        package_name=package.name,
-        version=version.version,
-        reason=version.yank_reason,
-    )
+    _changed(actor, version, ["yanked", "yank_reason"], "version.yank" if yanked else "version.unyank",
+             reason=version.yank_reason)
 
 
 @transaction.atomic
 def set_deprecated(actor, version, message):
     """Deprecate `version` with `message` (an empty message takes the deprecation back)."""
     version.deprecated = message
-    version.save(update_fields=["deprecated"])
+    _changed(actor, version, ["deprecated"], "version.deprecate" if message else "version.undeprecate",
+             message=message)
+
+
+def _changed(actor, version, fields, action, **detail):
+    """Save a version's changed `fields`, invalidate what shows it, audit `action`."""
+    version.save(update_fields=fields)
     package = version.package
     package.bump_revision()
     package.repository.bump_revision()
-    audit.record(
-        actor,
-        "version.deprecate" if message else "version.undeprecate",
-        repository=package.repository,
-        package_name=package.name,
-        version=version.version,
-        message=message,
-    )
+    audit.record(actor, action, repository=package.repository, package_name=package.name,
+                 version=version.version, **detail)
 
 
 def delete_version(actor, version):

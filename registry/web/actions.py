@@ -17,10 +17,12 @@ from . import lookup
 REASON_LIMIT = 1000
 
 
-def _admin_target(request, name, package, version_id):
+def _admin_target(request, name, package, version_id, allowed=lambda plugin: True):
+    """(actor, repository, package, version) of an admin action the format `allowed`; 404
+    for anyone else, as for a missing page."""
     actor = access.actor_from(request)
     repository = lookup.repository(request, actor, name)
-    if not access.can(actor, repository, Role.ADMIN):
+    if not access.can(actor, repository, Role.ADMIN) or not allowed(plugins.get(repository.format)):
         raise Http404("No such action")
     package = lookup.package(repository, package)
     return actor, repository, package, lookup.version(package, version_id)
@@ -34,9 +36,8 @@ def package_url(repository, package, version=None):
 @require_POST
 @lookup.sends_to_login
 def yank(request, name, package, version_id):
-    actor, repository, package, version = _admin_target(request, name, package, version_id)
-    if not plugins.get(repository.format).can_yank():
-        raise Http404("Versions of this format cannot be yanked")
+    actor, repository, package, version = _admin_target(request, name, package, version_id,
+                                                        lambda plugin: plugin.can_yank())
     undo = request.POST.get("undo") == "1"
     versions.set_yanked(actor, version, not undo, request.POST.get("reason", "").strip()[:REASON_LIMIT])
     messages.success(request, f"{'Unyanked' if undo else 'Yanked'} {package.name} {version.version}.")
@@ -46,11 +47,11 @@ def yank(request, name, package, version_id):
 @require_POST
 @lookup.sends_to_login
 def deprecate(request, name, package, version_id):
-    actor, repository, package, version = _admin_target(request, name, package, version_id)
-    if not plugins.get(repository.format).can_deprecate():
-        raise Http404("Versions of this format cannot be deprecated")
-    message = "" if request.POST.get("undo") == "1" else request.POST.get("message", "").strip()[:REASON_LIMIT]
-    if request.POST.get("undo") != "1" and not message:
+    actor, repository, package, version = _admin_target(request, name, package, version_id,
+                                                        lambda plugin: plugin.can_deprecate())
+    undo = request.POST.get("undo") == "1"
+    message = "" if undo else request.POST.get("message", "").strip()[:REASON_LIMIT]
+    if not undo and not message:
         messages.error(request, "Say why the version is deprecated (clients show the message).")
         return redirect(package_url(repository, package, version))
     versions.set_deprecated(actor, version, message)
