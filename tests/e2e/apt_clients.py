@@ -1,19 +1,17 @@
 """apt-get in a private apt root, and the HTTP steps around it, for the end-to-end tests."""
 
 import os
-import shutil
 import subprocess
 import urllib.request
 from pathlib import Path
 
-from .conftest import fail_or_skip
+from tests.fixtures.tools import find_tool
 
 
 def find_apt():
-    for tool in ("apt-get", "dpkg", "gpgv"):
-        if not shutil.which(tool):
-            fail_or_skip(f"{tool} is not installed")
-    return shutil.which("apt-get")
+    find_tool("dpkg")
+    find_tool("gpgv")
+    return find_tool("apt-get")
 
 
 class AptRoot:

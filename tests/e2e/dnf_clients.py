@@ -6,14 +6,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import fail_or_skip
+from tests.fixtures.tools import find_tool
 
 
 def find_dnf():
-    for tool in ("dnf", "rpm", "rpmbuild"):
-        if not shutil.which(tool):
-            fail_or_skip(f"{tool} is not installed")
-    return shutil.which("dnf")
+    find_tool("rpm")
+    find_tool("rpmbuild")
+    return find_tool("dnf")
 
 
 class DnfRoot:

@@ -215,21 +215,13 @@ def test_not_an_rpm(client, personas, rpm_repos, tmp_path):
     assert not PackageFile.objects.exists()
 
 
-def test_a_truncated_header(client, personas, rpm_repos, tmp_path):
+@pytest.mark.parametrize("cut", [lambda data: data[:700], lambda data: data[:-100]],
+                         ids=["the header", "the payload"])
+def test_a_truncated_file(client, personas, rpm_repos, tmp_path, cut):
     rpm = build_rpm(tmp_path, "cut", "1.0")
     truncated = tmp_path / "cut" / rpm.name
     truncated.parent.mkdir()
-    truncated.write_bytes(rpm.read_bytes()[:700])
-    response = put(client, "public-rpm", truncated, personas["writer"])
-    assert response.status_code == 400 and "truncated or damaged" in response.content.decode()
-    assert not PackageFile.objects.exists()
-
-
-def test_a_truncated_payload(client, personas, rpm_repos, tmp_path):
-    rpm = build_rpm(tmp_path, "cut", "1.0")
-    truncated = tmp_path / "cut" / rpm.name
-    truncated.parent.mkdir()
-    truncated.write_bytes(rpm.read_bytes()[:-100])
+    truncated.write_bytes(cut(rpm.read_bytes()))
     response = put(client, "public-rpm", truncated, personas["writer"])
     assert response.status_code == 400 and "truncated or damaged" in response.content.decode()
     assert not PackageFile.objects.exists()
