@@ -99,10 +99,11 @@ def store(repository, actor, new):
             )
             if new.then is not None:
                 new.then(package, version, package_file)
-            if created_version or not version.summary:
-                # The file that describes a version may come after its first file (a Maven
-                # POM after the jar); `then` may have written the version's metadata.
-                version.refresh_from_db(fields=["metadata"])
+            # A version's summary, from its first file or from the first that describes it (a
+            # Maven POM after its jar); files that describe nothing cost no query here.
+            if created_version or (new.version_metadata and not version.summary):
+                if not created_version:
+                    version.refresh_from_db(fields=["metadata"])  # `then` may have written it
                 summary = summary_line(plugin.version_details(version).summary)
                 if summary != version.summary:
                     version.summary = summary

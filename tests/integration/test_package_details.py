@@ -190,6 +190,8 @@ def test_maven_jar_with_dependencies(client, personas):
                       ("test", "org.junit.jupiter:junit-jupiter:5.10.0"),
                       ("compile", "com.acme:native:jar:linux-x86_64:1.0 (optional)")],
     )
+    # The stored one-line summary lists and search use comes from the POM, though the jar came first.
+    assert version_of(repository, "com.acme:lib", "1.0").summary == "Acme's library of helpers."
 
 
 def test_maven_pom_only_version_is_a_pom_dependency(client, personas):
