@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
+from registry import plugins
 from registry.errors import InvalidPackage, TooLarge
-from storage.hashing import UploadTooLarge, spool
+from registry.plugins import UploadedFile
+from storage.hashing import UploadTooLarge, spool, spooled_from_upload
 
 # Form fields besides the file: what twine sends is a few kilobytes plus the description.
 SLACK = 16 * 1024 * 1024
@@ -75,3 +77,14 @@ def spool_body(request, label, limit=None, shown_limit=None):
         return spool(request, limit)
     except UploadTooLarge:
         raise TooLarge(message) from None
+
+
+def ingest_form(repository, actor, files, fields):
+    """A multipart upload (the file in the field `file`, `fields` for the format) read by the
+    repository format's own ingest: (PackageFile, created). The REST API and the web page's
+    upload both come through here."""
+    received = files.get("file")
+    if received is None:
+        raise InvalidPackage("Send the package as the multipart field 'file'.", field="file")
+    return plugins.get(repository.format).ingest(
+        repository, actor, UploadedFile(received.name, spooled_from_upload(received), fields))

@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotAuthenticated, ValidationError
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
-from registry import plugins
+from registry import plugins, uploads
 from registry.errors import Forbidden, InvalidPackage
 from registry.models import (
     ApiToken,
@@ -21,9 +21,7 @@ from registry.models import (
     RepositoryRole,
     Role,
 )
-from registry.plugins import UploadedFile
 from registry.services import access, audit, publications, repositories, signing_keys, tokens, versions
-from storage.hashing import spooled_from_upload
 
 from . import serializers
 from .parsers import StrictMultiPartParser
@@ -116,13 +114,8 @@ class RepositoryViewSet(viewsets.ModelViewSet):
         Other form fields are passed to the format. An identical re-upload answers 200."""
         actor = actor_of(request)
         repository = access.get_repository(actor, name, Role.WRITE)
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise InvalidPackage("Send the package as the multipart field 'file'.", field="file")
         fields = {key: request.data.get(key) for key in request.data if key != "file"}
-        package_file, created = plugins.get(repository.format).ingest(
-            repository, actor, UploadedFile(upload.name, spooled_from_upload(upload), fields)
-        )
+        package_file, created = uploads.ingest_form(repository, actor, request.FILES, fields)
         serializer = serializers.FileSerializer(package_file, context={"request": request})
         return Response(serializer.data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

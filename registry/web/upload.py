@@ -10,12 +10,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from registry import plugins
-from registry.errors import InvalidPackage, RegistryError
+from registry.errors import RegistryError
 from registry.models import Role
-from registry.plugins import UploadedFile
 from registry.services import access
-from registry.uploads import parse_multipart
-from storage.hashing import spooled_from_upload
+from registry.uploads import ingest_form, parse_multipart
 
 from . import lookup
 from .actions import package_url
@@ -41,13 +39,9 @@ def upload(request, name):
         return refused
     plugin = plugins.get(repository.format)
     try:
-        received = request.FILES.get("file")
-        if received is None:
-            raise InvalidPackage("Choose a file to upload.", field="file")
         fields = {field.name: request.POST[field.name].strip() for field in plugin.upload_fields
                   if request.POST.get(field.name, "").strip()}
-        stored, created = plugin.ingest(
-            repository, actor, UploadedFile(received.name, spooled_from_upload(received), fields))
+        stored, created = ingest_form(repository, actor, request.FILES, fields)
     except RegistryError as exc:
         return _refused(request, repository, exc, wants_json)
     version = stored.version
