@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # Paths outside /repository/<r>/ by their first segment; a repository's requests are counted
 # under its format.
-AREAS = {"api": "api", "-": "ops", "admin": "admin", "static": "static", "accounts": "ui", "ui": "ui", "": "ui"}
+AREAS = {"api": "api", "-": "ops", "admin": "admin", "static": "static", "accounts": "ui", "ui": "ui", "": "ui",
+         "repository": "repository"}  # a repository that does not exist
 
 REQUESTS = Counter("registry_http_requests_total", "HTTP requests answered, by area (a format's name "
                    "for /repository/ requests, else api, ui, ops, admin or static), method and status",
@@ -122,7 +123,7 @@ def area_of(request):
     if repository_format:
         return repository_format
     first = request.path_info.lstrip("/").split("/", 1)[0]
-    return AREAS.get(first, "repository" if first == "repository" else "other")
+    return AREAS.get(first, "other")
 
 
 def uploaded(repository_format, size):
