@@ -2,6 +2,7 @@
 download view does."""
 
 from registry import pages
+from registry.errors import NotFound
 from registry.models import PackageFile
 from registry.services import downloads
 from storage.serving import serve_blob
@@ -11,6 +12,14 @@ def find(repository, path):
     """The PackageFile at `path` (with its blob), or None."""
     return (PackageFile.objects.filter(repository=repository, path=path)
             .select_related("blob", "metadata_blob").first())
+
+
+def serve_path(request, repository, path, content_type):
+    """GET/HEAD of the stored file at `path`; NotFound when there is none."""
+    row = find(repository, path)
+    if row is None:
+        raise NotFound(f"Not found: {path}")
+    return serve(request, repository, row, content_type)
 
 
 def serve(request, repository, row, content_type, *, blob=None, filename=None):

@@ -40,10 +40,7 @@ def _index_type(path):
 
 @require_http_methods(["GET", "HEAD"])
 def pool(request, repository, rest):
-    row = files.find(repository, "pool/" + rest)
-    if row is None:
-        raise NotFound(f"Not found: pool/{rest}")
-    return files.serve(request, repository, row, "application/vnd.debian.binary-package")
+    return files.serve_path(request, repository, "pool/" + rest, "application/vnd.debian.binary-package")
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -78,10 +78,7 @@ def version_manifest(request, repository, name, spec):
 
 @require_http_methods(["GET", "HEAD"])
 def tarball(request, repository, name, filename):
-    row = files.find(repository, f"{name}/-/{filename}")
-    if row is None:
-        raise NotFound(f"Not found: {name}/-/{filename}")
-    return files.serve(request, repository, row, "application/octet-stream")
+    return files.serve_path(request, repository, f"{name}/-/{filename}", "application/octet-stream")
 
 
 @require_http_methods(["DELETE"])

@@ -45,10 +45,7 @@ def _metadata_type(name):
 
 @require_http_methods(["GET", "HEAD"])
 def package(request, repository, rest):
-    row = files.find(repository, "Packages/" + rest)
-    if row is None:
-        raise NotFound(f"Not found: Packages/{rest}")
-    return files.serve(request, repository, row, RPM_CONTENT_TYPE)
+    return files.serve_path(request, repository, "Packages/" + rest, RPM_CONTENT_TYPE)
 
 
 @require_http_methods(["GET", "HEAD"])
