@@ -50,7 +50,8 @@ def project_html(name, files):
         if f.yanked is not False:
             attrs.append(f'data-yanked="{escape(f.yanked or "", quote=True)}"')
         if f.metadata_sha256:
-            # PEP 714 renamed the attribute; old pip reads only the PEP 658 spelling.
+            # PEP 714 renamed the attribute; pip before 23.2 reads only the PEP 658 spelling,
+            # which PEP 714 keeps allowed in HTML (the value is a string here, as pip expects).
             value = f"sha256={f.metadata_sha256}"
             attrs.append(f'data-dist-info-metadata="{value}"')
             attrs.append(f'data-core-metadata="{value}"')
@@ -81,8 +82,9 @@ def _file_json(f):
         "hashes": {"sha256": f.sha256},
         "requires-python": f.requires_python,
         "yanked": yanked,
+        # Only the PEP 714 name: PEP 714 forbids "dist-info-metadata" in JSON, and pip 22.3 to
+        # 23.1 (Debian 12 ships 23.0.1) crash on it ("unhashable type: 'dict'").
         "core-metadata": metadata,
-        "dist-info-metadata": metadata,
         "size": f.size,
         "upload-time": f.upload_time,
     }

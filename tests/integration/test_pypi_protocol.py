@@ -48,7 +48,9 @@ def test_upload_index_download_story(client, personas, repositories, wheel, tmp_
     assert entry["yanked"] is False
     assert entry["size"] == wheel.stat().st_size
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", entry["upload-time"])
-    assert entry["core-metadata"] == entry["dist-info-metadata"]
+    assert entry["core-metadata"] == {"sha256": entry["core-metadata"]["sha256"]}
+    # PEP 714: the old name is forbidden in JSON (pip 22.3 to 23.1 crash on it).
+    assert "dist-info-metadata" not in entry
     assert entry["url"] == "http://testserver/repository/private-py/" + stored.path
 
     # The same page in HTML (PEP 503), with the escaped requires-python.
@@ -60,6 +62,8 @@ def test_upload_index_download_story(client, personas, repositories, wheel, tmp_
     assert f'#sha256={sha256(wheel)}"' in html
     assert 'data-requires-python="&gt;=3.8"' in html
     assert f'data-core-metadata="sha256={entry["core-metadata"]["sha256"]}"' in html
+    # PEP 714 allows the PEP 658 spelling in HTML, and pip before 23.2 reads only that one.
+    assert f'data-dist-info-metadata="sha256={entry["core-metadata"]["sha256"]}"' in html
 
     # Download: the bytes, byte for byte; the .metadata file matches its advertised hash.
     response = client.get(f"/repository/private-py/{stored.path}", **personas["reader"].auth)
