@@ -5,6 +5,7 @@ Under gunicorn each worker process counts on its own; with PROMETHEUS_MULTIPROC_
 `make run` and the deployment do) they write to files there and /-/metrics adds them up."""
 
 import hmac
+import ipaddress
 import logging
 import os
 import time
@@ -93,7 +94,8 @@ def serve_worker_metrics(port):
 
 @never_cache
 def metrics_view(request):
-    """/-/metrics; with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`."""
+    """/-/metrics: with METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>`;
+    without it, only for a scraper on the node itself (loopback, not relayed by a proxy)."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
     expected = settings.METRICS_TOKEN
@@ -103,7 +105,24 @@ def metrics_view(request):
             return HttpResponse("Metrics need the METRICS_TOKEN as a Bearer token.\n", status=401,
                                 content_type="text/plain; charset=utf-8",
                                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    elif not from_this_host(request):
+        return HttpResponse("Metrics are served only on this host's loopback address unless "
+                            "METRICS_TOKEN is set.\n", status=403, content_type="text/plain; charset=utf-8")
     return HttpResponse(exposition(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+
+# Headers a reverse proxy adds: a request relayed by a proxy on this host comes from loopback
+# too, but on someone else's behalf.
+RELAYED_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def from_this_host(request):
+    """Whether the request was made on this host: a loopback peer that no proxy relayed."""
+    try:
+        peer = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return peer.is_loopback and not any(name in request.headers for name in RELAYED_HEADERS)
 
 
 class RequestMetricsMiddleware:

@@ -53,7 +53,10 @@ def cached_page(request, repository, subject, variant, content_type, render, var
     etag = quote_etag(digest)
     headers = {"ETag": etag, "Cache-Control": page_cache_control(repository), "Vary": vary}
     if _client_has(request, etag):
-        return _with(HttpResponse(status=304), headers)
+        # With the page's own Content-Type: a cache merges a 304's headers into its stored
+        # answer (RFC 9111 4.3.4), and Poetry reads a JSON index as HTML (finding no files)
+        # when a 304 says text/html.
+        return _with(HttpResponse(status=304, content_type=content_type), headers)
     body = cached_body(subject, variant, render, origin)
     response = HttpResponse(body, content_type=content_type)
     response["Last-Modified"] = http_date(subject.updated.timestamp())

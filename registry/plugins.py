@@ -97,6 +97,16 @@ class FormatPlugin:
         """
         return []
 
+    def proxy_urlpatterns(self):
+        """The URL patterns of a proxy repository of this format (relative to
+        `/repository/<name>/`, called as urlpatterns' views are), built on registry.proxy
+        (documents for index files, fetches for immutable files); None while the format
+        cannot proxy, and creating a proxy repository of it is refused."""
+        return None
+
+    def can_proxy(self):
+        return self.proxy_urlpatterns() is not None
+
     def ingest(self, repository, actor, upload):
         """Parse, validate and store an UploadedFile sent through the REST API.
 
@@ -168,7 +178,10 @@ class FormatAppConfig(AppConfig):
 
 def checks_access_itself(view):
     """Mark a format view that the core must call without checking read access first: it
-    decides itself (npm's login, which exchanges a password for a token)."""
+    decides itself (npm's login, which exchanges a password for a token). For a caller who may
+    not read the repository, the core passes on only the view's success (2xx); any other answer
+    becomes the one for a missing repository, so the view cannot reveal a private repository
+    by how it refuses. A success for such a caller must still be earned by the view's own check."""
     view.checks_access_itself = True
     return view
 

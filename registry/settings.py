@@ -260,7 +260,8 @@ TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 90)
 # Download counts are written at most this often per process (seconds), after responses.
 DOWNLOAD_COUNT_FLUSH_SECONDS = env_int("DOWNLOAD_COUNT_FLUSH_SECONDS", 10)
 
-# /-/metrics is open unless this is set; then it needs `Authorization: Bearer <METRICS_TOKEN>`.
+# /-/metrics answers only on the node's loopback address (no proxy in between) unless this is
+# set; then it needs `Authorization: Bearer <METRICS_TOKEN>` from anywhere.
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -35,7 +35,9 @@ def serve_blob(request, *, key, size, sha256, filename, content_type, last_modif
         headers["Last-Modified"] = formatdate(last_modified.timestamp(), usegmt=True)
 
     if _not_modified(request, etag, last_modified):
-        response = HttpResponse(status=304)
+        # The file's Content-Type, not Django's text/html: caches merge a 304's headers into
+        # the answer they keep (RFC 9111 4.3.4).
+        response = HttpResponse(status=304, content_type=content_type)
         for name in ("ETag", "Cache-Control", "Last-Modified"):
             if name in headers:
                 response[name] = headers[name]

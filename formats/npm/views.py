@@ -255,8 +255,13 @@ def web_login(request, repository):
 @require_http_methods(["PUT", "GET"])
 def couch_user(request, repository, username, rev=None):
     """`npm login` / `npm adduser`: a username and password exchanged for an API token that
-    is limited to this repository. Accounts are not created here."""
+    is limited to this repository. Accounts are not created here.
+
+    The core calls it without its read check (the password in the body is the credential) and
+    answers any refusal of a caller who may not read as for a missing repository."""
     if request.method == "GET":
+        # No body to authenticate with: the caller's own rights decide, as for every other view.
+        access.require(request.actor, repository, Role.READ)
         if not request.actor.is_authenticated or request.actor.user.get_username() != username:
             raise Unauthorized("Log in to see this user.")
         return JsonResponse({"_id": f"org.couchdb.user:{username}", "name": username})

@@ -361,14 +361,44 @@ def test_login_exchanges_a_password_for_a_token(client, personas, npm_repos):
 
 
 def test_login_failures(client, personas, npm_repos):
-    wrong = _login(client, "private-npm", "reader", "not-the-password")
+    wrong = _login(client, "public-npm", "reader", "not-the-password")
     assert wrong.status_code == 401 and error_of(wrong) == "Incorrect username or password."
-    # A user without access to the private repository learns nothing about it.
-    outsider = _login(client, "private-npm", "outsider", "pw-outsider")
-    assert outsider.status_code == 404
+    # On a private repository every failure is the answer for a missing one (anonymous: 401).
+    missing = _login(client, "absent-npm", "reader", "pw-reader")
+    for username, password in [("reader", "not-the-password"), ("outsider", "pw-outsider")]:
+        refused = _login(client, "private-npm", username, password)
+        assert (refused.status_code, refused.content) == (missing.status_code, missing.content.replace(
+            b"absent-npm", b"private-npm"))
     assert not ApiToken.objects.filter(name__startswith="npm login").exists()
     # Web login is not offered: npm falls back to username and password on a 4xx.
     assert client.post("/repository/public-npm/-/v1/login", "{}", content_type="application/json").status_code == 404
+
+
+def test_the_login_endpoint_does_not_reveal_a_private_repository(client, personas, npm_repos):
+    """Issue 14, item 4: the view checks access itself, and every way it can refuse (a bad body,
+    another method, a user with no role asking for themselves) looked unlike a missing repository."""
+    outsider = personas["outsider"]
+    requests = [
+        ("get", "-/user/org.couchdb.user:outsider", None, outsider.auth),
+        ("get", "-/user/org.couchdb.user:outsider", None, {}),
+        ("put", "-/user/org.couchdb.user:outsider", "not json", {}),
+        ("put", "-/user/org.couchdb.user:outsider", "not json", outsider.auth),
+        ("put", "-/user/org.couchdb.user:outsider", json.dumps({"name": "outsider", "password": "pw-outsider"}),
+         outsider.auth),
+        ("delete", "-/user/org.couchdb.user:outsider", None, {}),
+        ("head", "-/user/org.couchdb.user:outsider/-rev/1", None, outsider.auth),
+    ]
+    for method, path, body, headers in requests:
+        extra = {"data": body, "content_type": "application/json"} if body is not None else {}
+        private = getattr(client, method)(f"/repository/private-npm/{path}", **extra, **headers)
+        missing = getattr(client, method)(f"/repository/absent-npm/{path}", **extra, **headers)
+        assert private.status_code == missing.status_code in (401, 404), (method, path, headers)
+        assert private.content == missing.content.replace(b"absent-npm", b"private-npm"), (method, path)
+        assert private.get("WWW-Authenticate") == missing.get("WWW-Authenticate")
+    # Whoever may read it still sees themselves.
+    reader = client.get("/repository/private-npm/-/user/org.couchdb.user:reader", **personas["reader"].auth)
+    assert reader.status_code == 200 and reader.json()["name"] == "reader"
+    assert not ApiToken.objects.filter(name__startswith="npm login").exists()
 
 
 def test_npm_token_list_create_revoke(client, personas, npm_repos):

@@ -145,6 +145,43 @@ def test_metrics_can_need_a_token(client, settings):
     assert client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
 
 
+def test_metrics_without_a_token_answer_only_this_host(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/-/metrics").status_code == 200  # the test client is 127.0.0.1
+    assert client.get("/-/metrics", REMOTE_ADDR="::1").status_code == 200
+    for refused in [client.get("/-/metrics", REMOTE_ADDR="10.1.2.3"),
+                    client.get("/-/metrics", REMOTE_ADDR="192.0.2.7"),
+                    # A proxy on this host relays someone else's request from loopback.
+                    client.get("/-/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9"),
+                    client.get("/-/metrics", HTTP_FORWARDED="for=203.0.113.9"),
+                    client.get("/-/metrics", HTTP_X_REAL_IP="203.0.113.9")]:
+        assert refused.status_code == 403
+        assert b"registry_http_requests_total" not in refused.content
+        assert b"METRICS_TOKEN" in refused.content
+    # With a token, the address does not matter.
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert client.get("/-/metrics", REMOTE_ADDR="10.1.2.3",
+                      HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
+
+
+@pytest.mark.parametrize("headers", [{}, "outsider"], ids=["anonymous", "outsider"])
+def test_metrics_count_a_refused_private_repository_like_a_missing_one(client, personas, headers):
+    """Issue 14, item 5: a refusal counted under the private repository's format told its format."""
+    from registry.models import Repository
+
+    Repository.objects.create(name="private-mvn", format="maven", visibility="private")
+    headers = personas[headers].auth if headers else {}
+    status = "401" if not headers else "404"
+    counts = {area: sample("registry_http_requests_total", area=area, method="GET", status=status)
+              for area in ("maven", "repository")}
+    private = client.get("/repository/private-mvn/com/example/a/1.0/a-1.0.jar", **headers)
+    missing = client.get("/repository/absent-mvn/com/example/a/1.0/a-1.0.jar", **headers)
+    assert private.status_code == missing.status_code == int(status)
+    assert sample("registry_http_requests_total", area="maven", method="GET", status=status) == counts["maven"]
+    assert sample("registry_http_requests_total", area="repository", method="GET",
+                  status=status) == counts["repository"] + 2
+
+
 def test_bootstrap_admin_from_the_environment(monkeypatch):
     from django.contrib.auth import authenticate, get_user_model
 

@@ -65,6 +65,8 @@ def test_conditional_requests_answer_304(client, stored):
     assert response.status_code == 200
     not_modified = client.head(url, HTTP_IF_NONE_MATCH=etag)
     assert not_modified.status_code == 304 and not_modified["ETag"] == etag
+    # Caches merge a 304's headers into what they keep: the file's type, not text/html.
+    assert not_modified["Content-Type"] == first["Content-Type"] != "text/html; charset=utf-8"
 
 
 @pytest.mark.parametrize(
