@@ -95,7 +95,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^-/"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "registry.admin_site.RegistryAdminConfig",  # django.contrib.admin, for sessions only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -6,6 +6,7 @@ answered as JSON `{"error": …}` by NpmPlugin.error_response, which npm prints.
 """
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from registry import files, pages, plugins
 from registry.errors import Forbidden, InvalidPackage, NotFound, TooLarge, Unauthorized
-from registry.models import ApiToken, Role
+from registry.models import Role
 from registry.services import access, audit, tokens
 from registry.uploads import spool_body
 from storage.hashing import SpoolWriter, UploadTooLarge
@@ -274,14 +275,17 @@ def couch_user(request, repository, username, rev=None):
     user = authenticate(request, username=username, password=password)
     if user is None:
         raise Unauthorized("Incorrect username or password.")
-    actor = access.Actor(user=user, token=None, remote_addr=request.actor.remote_addr)
+    caller = request.actor.token
+    if caller is not None and caller.user_id != user.pk:
+        raise Forbidden("This request carries another user's token; log in without it.")
+    # A token sent along (npm sends the one it has) holds the login to its own limits.
+    actor = access.Actor(user=user, token=caller, remote_addr=request.actor.remote_addr)
     access.require(actor, repository, Role.READ)
-    token, secret = tokens.create_token(
-        user, f"npm login ({repository.name})", scope=Role.ADMIN, repositories=[repository],
-        expires_days=LOGIN_TOKEN_DAYS,
+    token, secret = tokens.issue_shaped(
+        actor, f"npm login ({repository.name})", scope=Role.ADMIN, repositories=[repository],
+        expires=timezone.now() + timedelta(days=LOGIN_TOKEN_DAYS), repository=repository,
+        via="npm login",
     )
-    audit.record(actor, "token.create", repository=repository, name=token.name,
-                 prefix=token.prefix, scope=token.scope, via="npm login")
     return JsonResponse({"ok": True, "id": f"org.couchdb.user:{username}", "token": secret},
                         status=201)
 
@@ -300,10 +304,9 @@ def logout(request, repository, secret):
 @require_http_methods(["GET", "POST"])
 def npm_tokens(request, repository):
     actor = request.actor
-    if not actor.is_authenticated:
-        raise Unauthorized("Log in to manage tokens.")
+    tokens.require_manager(actor)
     if request.method == "GET":
-        mine = ApiToken.objects.filter(user=actor.user, revoked__isnull=True)
+        mine = tokens.manageable(actor).filter(revoked__isnull=True)
         objects = [_token_json(t) for t in mine if t.is_active]
         return JsonResponse({"objects": objects, "total": len(objects), "urls": {"next": None}})
     body = _json_body(request)
@@ -314,24 +317,21 @@ def npm_tokens(request, repository):
     if body.get("cidr_whitelist"):
         raise InvalidPackage("CIDR-restricted tokens are not supported by this registry.")
     scope = Role.READ if body.get("readonly") else Role.WRITE
-    if actor.token is not None and Role.rank(scope) > Role.rank(actor.token.scope):
-        raise Forbidden(f"A token with scope {actor.token.scope} cannot create a {scope} token.")
-    token, secret = tokens.create_token(actor.user, f"npm token ({repository.name})", scope=scope)
-    audit.record(actor, "token.create", name=token.name, prefix=token.prefix, scope=scope,
-                 via="npm token create")
+    # npm cannot say which repositories or how long: the new token has the asking one's limits.
+    token, secret = tokens.issue_shaped(
+        actor, f"npm token ({repository.name})", scope=scope,
+        repositories=tokens.own_repositories(actor), expires=None, via="npm token create",
+    )
     return JsonResponse({**_token_json(token), "token": secret}, status=201)
 
 
 @require_http_methods(["DELETE"])
 def npm_token(request, repository, key):
     actor = request.actor
-    if not actor.is_authenticated:
-        raise Unauthorized("Log in to manage tokens.")
-    token = ApiToken.objects.filter(user=actor.user, key_hash=key, revoked__isnull=True).first()
+    token = tokens.manageable(actor).filter(key_hash=key, revoked__isnull=True).first()
     if token is None:
         raise NotFound("Not found: no such token.")
-    tokens.revoke(token)
-    audit.record(actor, "token.revoke", prefix=token.prefix, via="npm token revoke")
+    tokens.withdraw(actor, token, via="npm token revoke")
     return HttpResponse(status=204)
 
 

@@ -14,7 +14,6 @@ from registry import plugins, uploads
 from registry.errors import Forbidden, InvalidPackage
 from registry.models import (
     ApiToken,
-    AuditEvent,
     Package,
     PackageFile,
     PackageVersion,
@@ -68,6 +67,9 @@ class RepositoryViewSet(viewsets.ModelViewSet):
             raise Forbidden("You may not create repositories (registry.add_repository is needed)")
         if actor.token is not None and actor.token.scope != Role.ADMIN:
             raise Forbidden("Creating a repository needs a token with the admin scope")
+        if actor.token is not None and access.restricted_to(actor.token):
+            # A new repository lies outside any limit: creating one would be a write beyond it.
+            raise Forbidden("A token limited to repositories cannot create repositories")
         given_key = serializer.validated_data.pop("signing_key", None)
         plugin = plugins.get(serializer.validated_data["format"])
         if given_key and not plugin.publishes:
@@ -298,12 +300,15 @@ class TokenViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.R
 
     def get_queryset(self):
         require_login(self.request)
-        return ApiToken.objects.filter(user=self.request.user).prefetch_related("repositories")
+        return tokens.manageable(actor_of(self.request)).prefetch_related("repositories").order_by("-created")
 
     def create(self, request, *args, **kwargs):
         require_login(request)
         actor = actor_of(request)
+        tokens.require_manager(actor)
         serializer = self.get_serializer(data=request.data)
+        # A repository the caller may not read is refused in the same words as a missing one.
+        serializer.fields["repositories"].child_relation.queryset = access.readable_repositories(actor)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         token, secret = tokens.issue(
@@ -320,19 +325,15 @@ class TokenViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.R
 
 @extend_schema(parameters=[REPOSITORY, OpenApiParameter("action", str)])
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """Audit events of the repositories you administer (everything, for superusers)."""
+    """Audit events of the repositories you administer, your own in those you may read, and
+    those of your tokens (everything, for superusers); a token's scope and repository limit
+    narrow this like every other right."""
 
     serializer_class = serializers.AuditEventSerializer
 
     def get_queryset(self):
         require_login(self.request)
-        user = self.request.user
-        queryset = AuditEvent.objects.all()
-        if not user.is_superuser:
-            administered = RepositoryRole.objects.filter(
-                Q(user=user) | Q(group__in=user.groups.all()), role=Role.ADMIN
-            ).values("repository_id")
-            queryset = queryset.filter(Q(repository_id__in=administered) | Q(user=user))
+        queryset = audit.visible_to(actor_of(self.request))
         if name := self.request.query_params.get("repository"):
             queryset = queryset.filter(repository_name=name)
         if action_name := self.request.query_params.get("action"):

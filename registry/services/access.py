@@ -161,3 +161,20 @@ def readable_repositories(actor):
         if restricted:
             mine &= Q(pk__in=restricted)
     return Repository.objects.filter(public | mine).distinct()
+
+
+def administered_repositories(actor):
+    """A queryset of the repositories where `actor` acts as admin: the user's admin role
+    (or superuser), capped by the token's scope and repository limit like every other right."""
+    user = actor.user
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Repository.objects.none()
+    if actor.token is not None and actor.token.scope != Role.ADMIN:
+        return Repository.objects.none()
+    repositories = Repository.objects.all()
+    if not user.is_superuser:
+        roles = RepositoryRole.objects.filter(Q(user=user) | Q(group__in=user.groups.all()), role=Role.ADMIN)
+        repositories = repositories.filter(pk__in=roles.values("repository_id"))
+    if actor.token is not None and (restricted := restricted_to(actor.token)):
+        repositories = repositories.filter(pk__in=restricted)
+    return repositories

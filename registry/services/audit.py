@@ -1,6 +1,9 @@
-"""Every write leaves an AuditEvent."""
+"""Every write leaves an AuditEvent; who may read which."""
 
-from registry.models import AuditEvent
+from django.db.models import Q
+
+from registry.models import AuditEvent, Role
+from registry.services import access
 
 
 def record(actor, action, *, repository=None, package_name="", version="", **detail):
@@ -19,3 +22,22 @@ def record(actor, action, *, repository=None, package_name="", version="", **det
         detail=detail,
         remote_addr=actor.remote_addr if actor is not None else None,
     )
+
+
+def visible_to(actor):
+    """The events `actor` may read, under the same caps as every other right:
+    - of a repository it administers (access.administered_repositories: a token's scope and
+      repository limit apply, a superuser's too);
+    - its user's own, in a repository it may read;
+    - with no repository (its tokens' creation and revocation, a deleted repository's events):
+      its user's own, and everyone's for a superuser, but only to a session or an admin-scope
+      token without a repository limit, as they may name any repository."""
+    if not actor.is_authenticated:
+        return AuditEvent.objects.none()
+    user = actor.user
+    visible = Q(repository__in=access.administered_repositories(actor)) | Q(
+        user=user, repository__in=access.readable_repositories(actor))
+    token = actor.token
+    if token is None or (token.scope == Role.ADMIN and not access.restricted_to(token)):
+        visible |= Q(repository__isnull=True) if user.is_superuser else Q(repository__isnull=True, user=user)
+    return AuditEvent.objects.filter(visible)

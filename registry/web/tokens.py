@@ -3,11 +3,12 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from registry.errors import RegistryError
-from registry.models import ApiToken, Role
+from registry.models import Role
 from registry.services import access, tokens
 
 
@@ -15,11 +16,17 @@ from registry.services import access, tokens
 @require_http_methods(["GET", "POST"])
 def tokens_page(request):
     actor = access.actor_from(request)
+    try:
+        # A page reached with a token (not a browser) is held to the same rule as the REST API.
+        mine = tokens.manageable(actor)
+    except RegistryError as exc:
+        raise PermissionDenied(str(exc)) from None
     readable = access.readable_repositories(actor).order_by("name")
     new_secret = None
     if request.method == "POST":
         if "revoke" in request.POST:
-            token = ApiToken.objects.filter(user=request.user, pk=request.POST["revoke"]).first()
+            revoke = request.POST["revoke"]
+            token = mine.filter(pk=revoke).first() if revoke.isdigit() else None
             if token is not None:
                 tokens.withdraw(actor, token)
                 messages.success(request, f"Revoked {token.name}.")
@@ -39,7 +46,7 @@ def tokens_page(request):
         except RegistryError as exc:
             messages.error(request, str(exc))
     return render(request, "registry/tokens.html", {
-        "tokens": ApiToken.objects.filter(user=request.user).prefetch_related("repositories").order_by("-created"),
+        "tokens": mine.prefetch_related("repositories").order_by("-created"),
         "new_secret": new_secret,
         "scopes": Role.values,
         "repositories": readable,

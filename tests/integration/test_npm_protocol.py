@@ -402,30 +402,36 @@ def test_the_login_endpoint_does_not_reveal_a_private_repository(client, persona
 
 
 def test_npm_token_list_create_revoke(client, personas, npm_repos):
+    from registry.services import tokens
+
     reader = personas["reader"]
-    listed = get_json(client, "/repository/private-npm/-/npm/v1/tokens", reader)
-    assert listed["total"] == 1 and listed["objects"][0]["token"].startswith(reader.token[:12])
+    # Tokens are managed with an admin-scope token (what npm login gives); see test_token_limits.
+    _token, secret = tokens.create_token(reader.user, "npm-admin", scope=Role.ADMIN)
+    manager = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    listed = client.get("/repository/private-npm/-/npm/v1/tokens", **manager).json()
+    assert listed["total"] == 2
+    assert {t["token"][:12] for t in listed["objects"]} == {reader.token[:12], secret[:12]}
 
     refused = client.post("/repository/private-npm/-/npm/v1/tokens", json.dumps({"password": "wrong"}),
-                          content_type="application/json", **reader.auth)
+                          content_type="application/json", **manager)
     assert refused.status_code == 401
     created = client.post("/repository/private-npm/-/npm/v1/tokens",
                           json.dumps({"password": "pw-reader", "readonly": True, "cidr_whitelist": []}),
-                          content_type="application/json", **reader.auth)
+                          content_type="application/json", **manager)
     assert created.status_code == 201, created.content
     new = created.json()
     assert new["readonly"] is True and new["token"].startswith("reg_")
     assert ApiToken.objects.get(key_hash=new["key"]).scope == Role.READ
-    # A read token cannot mint a write token.
+    # A read token mints nothing.
     escalate = client.post("/repository/private-npm/-/npm/v1/tokens", json.dumps({"password": "pw-reader"}),
                            content_type="application/json", **reader.auth)
     assert escalate.status_code == 403
 
     assert client.delete(f"/repository/private-npm/-/npm/v1/tokens/token/{new['key']}",
-                         **reader.auth).status_code == 204
+                         **manager).status_code == 204
     assert ApiToken.objects.get(key_hash=new["key"]).revoked is not None
     assert client.delete(f"/repository/private-npm/-/npm/v1/tokens/token/{new['key']}",
-                         **reader.auth).status_code == 404
+                         **manager).status_code == 404
 
 
 # --- access ------------------------------------------------------------------------------------
