@@ -7,7 +7,13 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry"
 
     def ready(self):
-        from registry.services import downloads
+        from django.db.models.signals import pre_delete
 
+        from registry.models import Repository
+        from registry.services import downloads, tokens
+
+        # However a repository goes, no token is left with an empty limit (which means none).
+        pre_delete.connect(tokens.repository_deleting, sender=Repository,
+                           dispatch_uid="registry.tokens.repository_deleting")
         # After the response has gone: download counts are written then, not while a client waits.
         request_finished.connect(downloads.flush_if_due, dispatch_uid="registry.downloads.flush")

@@ -168,6 +168,21 @@ def issue_shaped(actor, name, *, scope, repositories, expires, **detail):
     return token, secret
 
 
+def repository_deleting(sender, instance, **kwargs):
+    """pre_delete of a Repository, however it is deleted: revoke the tokens limited to it alone.
+    Its rows in their limit go with it, and a token whose limit is empty has no limit at all."""
+    repository = instance
+    links = ApiToken.repositories.through.objects
+    only_there = ApiToken.objects.filter(
+        revoked__isnull=True, pk__in=links.filter(repository_id=repository.pk).values("apitoken_id"),
+    ).exclude(pk__in=links.exclude(repository_id=repository.pk).values("apitoken_id"))
+    for token in only_there.select_related("user"):
+        revoke(token)
+        # The event names the repository without linking it: the row is about to go.
+        audit.record(None, "token.revoke", name=token.name, prefix=token.prefix,
+                     owner=token.user.get_username(), reason=f"repository {repository.name} deleted")
+
+
 def remove_expired(retention_days):
     """Delete tokens revoked or expired more than `retention_days` ago (their audit events keep
     the prefix); returns how many."""

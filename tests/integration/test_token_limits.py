@@ -408,3 +408,24 @@ def test_npm_login_with_a_token_sent_along_stays_within_it(client, personas, npm
     made = logins.get()
     assert made.expires - timezone.now() <= timedelta(days=5)
     assert list(made.repositories.all()) == [npm_repo]
+
+
+# --- a limit that loses its repository --------------------------------------------------------------
+
+
+def test_deleting_the_only_repository_of_a_tokens_limit_revokes_the_token(client, personas, repos):
+    owner = personas["owner"].user
+    only_b, b_headers = token_of(owner, "b-only", Role.READ, repos["B"])
+    both, both_headers = token_of(owner, "a-and-b", Role.READ, repos["A"], repos["B"])
+    assert client.get("/repository/private-py/simple/", **b_headers).status_code == 404
+
+    assert client.delete("/api/v1/repositories/private-b/", **personas["owner"].auth).status_code == 204
+    # An empty limit would be no limit: the token that reached only B now reaches nothing.
+    assert client.get("/repository/private-py/simple/", **b_headers).status_code == 401
+    only_b.refresh_from_db()
+    assert only_b.revoked is not None
+    assert AuditEvent.objects.filter(action="token.revoke", token_prefix="", detail__owner="owner",
+                                     detail__name="b-only").exists()
+    # A token limited to A as well keeps A, and only A.
+    assert client.get("/repository/private-py/simple/", **both_headers).status_code == 200
+    assert list(both.repositories.values_list("name", flat=True)) == ["private-py"]
