@@ -51,3 +51,20 @@ class Forbidden(RegistryError):
 
 class NotFound(RegistryError):
     status = 404
+
+
+class UpstreamFailed(RegistryError):
+    """A proxy's upstream did not give what was asked (unreachable, an error answer, bytes that
+    fail verification) and nothing usable is cached."""
+
+    status = 502
+
+
+class UpstreamTimeout(UpstreamFailed):
+    status = 504
+
+
+class MethodNotAllowed(RegistryError):
+    """The repository does not take this request (an upload to a proxy)."""
+
+    status = 405

@@ -300,6 +300,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Proxy repositories (docs/proxies.md): after PROXY_FAILURE_THRESHOLD failures in a row an
+# upstream is not called for PROXY_RETRY_SECONDS; index documents larger than
+# PROXY_MAX_DOCUMENT_SIZE are refused; files up to PROXY_VERIFY_BEFORE_SERVE bytes are verified
+# before the first byte is sent (a mismatch answers 502), larger ones stream while they arrive.
+PROXY_FAILURE_THRESHOLD = env_int("PROXY_FAILURE_THRESHOLD", 3)
+PROXY_RETRY_SECONDS = env_int("PROXY_RETRY_SECONDS", 60)
+PROXY_MAX_DOCUMENT_SIZE = env_int("PROXY_MAX_DOCUMENT_SIZE", 128 * 1024 * 1024)
+PROXY_VERIFY_BEFORE_SERVE = env_int("PROXY_VERIFY_BEFORE_SERVE", 1024 * 1024)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False

@@ -9,7 +9,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from registry import plugins
-from registry.errors import InvalidPackage, TooLarge
+from registry.errors import InvalidPackage, MethodNotAllowed, TooLarge
+from registry.models import Repository
 from registry.plugins import UploadedFile
 from storage.hashing import UploadTooLarge, spool, spooled_from_upload
 
@@ -83,6 +84,9 @@ def ingest_form(repository, actor, files, fields):
     """A multipart upload (the file in the field `file`, `fields` for the format) read by the
     repository format's own ingest: (PackageFile, created). The REST API and the web page's
     upload both come through here."""
+    if repository.kind == Repository.Kind.PROXY:
+        raise MethodNotAllowed(f"{repository.name} is a proxy of {repository.upstream_url}: it "
+                               "takes no uploads. Upload to a hosted repository.")
     received = files.get("file")
     if received is None:
         raise InvalidPackage("Send the package as the multipart field 'file'.", field="file")

@@ -13,33 +13,38 @@ class SealError(Exception):
     """The sealed key cannot be opened with any of the configured secrets."""
 
 
-def _fernet(secret):
-    # Any string becomes a Fernet key; HKDF keeps this key apart from other uses of the secret.
+SIGNING_KEYS = b"artifact-registry signing keys"
+UPSTREAM_CREDENTIALS = b"artifact-registry upstream credentials"
+
+
+def _fernet(secret, purpose):
+    # Any string becomes a Fernet key; HKDF keeps this key apart from other uses of the secret
+    # (a sealed upstream password cannot be opened as a signing key, nor the reverse).
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                   info=b"artifact-registry signing keys").derive(secret.encode())
+                   info=purpose).derive(secret.encode())
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def _box(secrets):
+def _box(secrets, purpose):
     if not secrets:
-        raise SealError("No secret to seal signing keys with.")
-    return MultiFernet([_fernet(secret) for secret in secrets])
+        raise SealError("No secret to seal with.")
+    return MultiFernet([_fernet(secret, purpose) for secret in secrets])
 
 
-def seal(text, secrets):
-    return _box(secrets).encrypt(text.encode())
+def seal(text, secrets, purpose=SIGNING_KEYS):
+    return _box(secrets, purpose).encrypt(text.encode())
 
 
-def unseal(token, secrets):
+def unseal(token, secrets, purpose=SIGNING_KEYS):
     try:
-        return _box(secrets).decrypt(bytes(token)).decode()
+        return _box(secrets, purpose).decrypt(bytes(token)).decode()
     except InvalidToken:
         raise SealError(
-            "A signing key cannot be opened with the configured SIGNING_KEY_SECRETS; "
+            "A sealed secret cannot be opened with the configured SIGNING_KEY_SECRETS; "
             "was the secret changed without keeping the old one?"
         ) from None
 
 
-def reseal(token, secrets):
+def reseal(token, secrets, purpose=SIGNING_KEYS):
     """Seal again with the first (current) secret."""
-    return _box(secrets).rotate(bytes(token))
+    return _box(secrets, purpose).rotate(bytes(token))

@@ -21,8 +21,10 @@ def file_path(project, filename):
     return f"packages/{normalize(project)}/{filename}"
 
 
-def ingest_distribution(repository, actor, filename, spooled, form=None):
-    """Returns (PackageFile, created)."""
+def ingest_distribution(repository, actor, filename, spooled, form=None, *, path=None,
+                        action="file.upload", detail=None):
+    """Returns (PackageFile, created). A proxy gives the `path` clients asked for and its own
+    audit `action` and `detail`."""
     if spooled.digests.size == 0:
         raise InvalidPackage(f"Invalid distribution {filename!r}: the file is empty.")
     dist = parser.parse(spooled.path, filename)
@@ -35,7 +37,7 @@ def ingest_distribution(repository, actor, filename, spooled, form=None):
             ingest.NewFile(
                 package_name=dist.name,
                 version=dist.version,
-                path=file_path(dist.name, filename),
+                path=path or file_path(dist.name, filename),
                 filename=filename,
                 spooled=spooled,
                 version_metadata=dist.metadata,
@@ -46,6 +48,8 @@ def ingest_distribution(repository, actor, filename, spooled, form=None):
                     "metadata_version": dist.metadata_version,
                 },
                 sidecar=sidecar,
+                action=action,
+                detail=detail or {},
             ),
         )
     finally:

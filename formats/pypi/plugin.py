@@ -4,7 +4,7 @@ from registry.errors import Conflict, InvalidPackage
 from registry.http import text_error
 from registry.plugins import FormatPlugin
 
-from . import details, parser, views
+from . import details, parser, proxy, views
 from .ingest import ingest_distribution, normalize
 
 
@@ -26,6 +26,16 @@ class PypiPlugin(FormatPlugin):
             path("simple/", views.simple_root),
             re_path(r"^simple/(?P<project>[^/]+)/?$", views.simple_project),
             re_path(r"^packages/(?P<project>[^/]+)/(?P<filename>[^/]+)$", views.download),
+        ]
+
+    def proxy_urlpatterns(self):
+        # The hosted URL shape, so that a client's configuration does not depend on the kind.
+        return [
+            path("", proxy.refuse_upload),
+            path("legacy/", proxy.refuse_upload),
+            path("simple/", proxy.simple_root),
+            re_path(r"^simple/(?P<project>[^/]+)/?$", proxy.simple_project),
+            re_path(r"^packages/(?P<project>[^/]+)/(?P<filename>[^/]+)$", proxy.download),
         ]
 
     def ingest(self, repository, actor, upload):

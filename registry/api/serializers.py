@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from rest_framework import serializers
 
 from registry import plugins
+from registry.errors import RegistryError
 from registry.models import (
     ApiToken,
     AuditEvent,
@@ -13,10 +14,32 @@ from registry.models import (
     RepositoryRole,
     Role,
 )
+from registry.proxy import configuration
+
+
+class UpstreamField(serializers.Field):
+    """A proxy's upstream: settings and health shown (never the secret); settings written
+    through registry.proxy.configuration."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", required=False, **kwargs)
+
+    def to_representation(self, repository):
+        return configuration.describe(repository)
+
+    def to_internal_value(self, data):
+        try:
+            return {"upstream": configuration.clean(data, creating=self.parent.instance is None)}
+        except RegistryError as exc:
+            raise serializers.ValidationError(exc.message) from None
 
 
 class RepositorySerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="Where clients point at this repository.")
+    upstream = UpstreamField(
+        help_text='Proxies: {"url", "username", "password" | "token", "metadata_max_age", '
+                  '"negative_max_age", "connect_timeout", "read_timeout", "offline"}; shown with '
+                  'the upstream\'s "health", never with the secret.')
     format = serializers.ChoiceField(choices=[])
     signing_key = serializers.CharField(
         write_only=True, required=False,
@@ -27,9 +50,9 @@ class RepositorySerializer(serializers.ModelSerializer):
         model = Repository
         fields = [
             "name", "format", "kind", "visibility", "description", "settings", "upstream_url",
-            "url", "signing_key", "created", "updated",
+            "upstream", "url", "signing_key", "created", "updated",
         ]
-        read_only_fields = ["created", "updated"]
+        read_only_fields = ["created", "updated", "upstream_url"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +69,7 @@ class RepositorySerializer(serializers.ModelSerializer):
 
     def validate(self, data):
         data = super().validate(data)
+        self._check_upstream(data)
         fmt = data.get("format") or (self.instance.format if self.instance else None)
         if fmt is not None and ("settings" in data or self.instance is None):
             try:
@@ -55,12 +79,38 @@ class RepositorySerializer(serializers.ModelSerializer):
         return data
 
     def validate_kind(self, kind):
-        if kind != Repository.Kind.HOSTED:
+        if self.instance is not None and not isinstance(self.instance, list) and kind != self.instance.kind:
+            raise serializers.ValidationError("A repository's kind cannot change; create another.")
+        if kind == Repository.Kind.GROUP:
             raise serializers.ValidationError(
-                f"Repositories of kind {kind!r} are not available on this server yet; "
-                "create a hosted repository."
+                "Repositories of kind 'group' are not available on this server yet; "
+                "create a hosted or proxy repository."
             )
         return kind
+
+    def _check_upstream(self, data):
+        creating = self.instance is None
+        kind = data.get("kind", Repository.Kind.HOSTED) if creating else self.instance.kind
+        fmt = data.get("format") if creating else self.instance.format
+        if kind != Repository.Kind.PROXY:
+            if "upstream" in data:
+                raise serializers.ValidationError(
+                    {"upstream": ["Only proxy repositories have an upstream."]})
+            return
+        if fmt is not None and not plugins.get(fmt).can_proxy():
+            raise serializers.ValidationError({"kind": [
+                f"Proxy repositories of format {plugins.get(fmt).label} are not available on "
+                "this server yet."]})
+        if creating and "upstream" not in data:
+            raise serializers.ValidationError(
+                {"upstream": ['A proxy needs "upstream": {"url": <the upstream index URL>}.']})
+
+    def create(self, validated_data):
+        upstream = validated_data.pop("upstream", None)
+        repository = super().create(validated_data)
+        if upstream is not None:
+            configuration.apply(repository, upstream)
+        return repository
 
 
 class PackageSerializer(serializers.ModelSerializer):

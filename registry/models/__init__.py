@@ -6,6 +6,7 @@ from .publication import Publication, PublicationFile, PublishLease
 from .repository import GroupMember, Repository
 from .signing import RepositoryKey, SigningKey
 from .token import ApiToken
+from .upstream import Upstream, UpstreamDocument, UpstreamFetch
 
 __all__ = [
     "ApiToken",
@@ -25,4 +26,7 @@ __all__ = [
     "RepositoryRole",
     "Role",
     "SigningKey",
+    "Upstream",
+    "UpstreamDocument",
+    "UpstreamFetch",
 ]

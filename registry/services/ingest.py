@@ -33,6 +33,9 @@ class NewFile:
     replace: bool = False
     # The message of the Conflict raised for other bytes at an existing path.
     conflict: str = ""
+    # The audit event's action and extra detail ("file.cache" for a proxy's first fetch).
+    action: str = "file.upload"
+    detail: dict = field(default_factory=dict)
 
 
 def conflict_message(path):
@@ -112,7 +115,7 @@ def store(repository, actor, new):
             repository.bump_revision()
             audit.record(
                 actor,
-                "file.upload",
+                new.action,
                 repository=repository,
                 package_name=package.name,
                 version=version.version,
@@ -120,6 +123,7 @@ def store(repository, actor, new):
                 sha256=blob.sha256,
                 size=blob.size,
                 new_version=created_version,
+                **new.detail,
             )
             size = blob.size
             transaction.on_commit(lambda: metrics.uploaded(repository.format, size))

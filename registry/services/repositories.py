@@ -8,9 +8,10 @@ from django.db import transaction
 from registry import plugins
 from registry.errors import InvalidInput
 from registry.models import Repository, RepositoryRole, Role
+from registry.proxy import configuration
 from registry.services import access, audit, publications
 
-CHANGEABLE = ("description", "visibility", "settings", "kind", "upstream_url")
+CHANGEABLE = ("description", "visibility", "settings", "kind", "upstream")
 
 
 def clean_settings(repository_format, settings):
@@ -34,13 +35,24 @@ def update(actor, repository, changes):
                            field="visibility")
     if "settings" in changes:
         changes = {**changes, "settings": clean_settings(repository.format, changes["settings"])}
+    upstream = changes.pop("upstream", None)
+    if upstream is not None and repository.kind != Repository.Kind.PROXY:
+        raise InvalidInput("Only proxy repositories have an upstream.", field="upstream")
     changed = {field: value for field, value in changes.items() if getattr(repository, field) != value}
-    if not changed:
+    if not changed and not upstream:
         return repository
     with transaction.atomic():
         for field, value in changed.items():
             setattr(repository, field, value)
-        repository.save(update_fields=[*changed, "updated"])
+        if changed:
+            repository.save(update_fields=[*changed, "updated"])
+        if upstream:
+            # Credentials appear in the audit as "set"/"removed", never as themselves.
+            upstream_changes = configuration.apply(repository, upstream)
+            if upstream_changes:
+                changed["upstream"] = upstream_changes
+        if not changed:
+            return repository
         repository.bump_revision()
         audit.record(actor, "repository.update", repository=repository, changes=changed)
         if plugins.get(repository.format).publishes:

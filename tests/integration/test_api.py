@@ -61,7 +61,16 @@ def test_create_repository_needs_the_permission_and_an_admin_token(client, perso
     ({"name": "../up", "format": "pypi"}, "name"),
     ({"name": "ok", "format": "cobol"}, "format"),
     ({"name": "ok", "format": "pypi", "visibility": "secret"}, "visibility"),
-    ({"name": "ok", "format": "pypi", "kind": "proxy"}, "kind"),
+    ({"name": "ok", "format": "pypi", "kind": "group"}, "kind"),
+    # A proxy needs its upstream; formats whose proxy is not built yet refuse one.
+    ({"name": "ok", "format": "pypi", "kind": "proxy"}, "upstream"),
+    ({"name": "ok", "format": "pypi", "kind": "proxy", "upstream": {"url": "ftp://x/"}}, "upstream"),
+    ({"name": "ok", "format": "pypi", "kind": "proxy",
+      "upstream": {"url": "https://user:pw@pypi.example/simple/"}}, "upstream"),
+    ({"name": "ok", "format": "pypi", "kind": "hosted", "upstream": {"url": "https://pypi.example/"}},
+     "upstream"),
+    ({"name": "ok", "format": "npm", "kind": "proxy", "upstream": {"url": "https://npm.example/"}},
+     "kind"),
 ])
 def test_create_repository_validation(client, personas, body, field):
     personas["owner"].user.is_superuser = True
