@@ -7,8 +7,10 @@ class RegistryConfig(AppConfig):
     verbose_name = "Registry"
 
     def ready(self):
+        from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import pre_delete
 
+        from registry import throttle
         from registry.models import Repository
         from registry.services import downloads, tokens
 
@@ -17,3 +19,5 @@ class RegistryConfig(AppConfig):
                            dispatch_uid="registry.tokens.repository_deleting")
         # After the response has gone: download counts are written then, not while a client waits.
         request_finished.connect(downloads.flush_if_due, dispatch_uid="registry.downloads.flush")
+        # Every password check that fails, whichever view made it, counts towards the throttle.
+        user_login_failed.connect(throttle.password_failed, dispatch_uid="registry.throttle.password_failed")

@@ -1,27 +1,35 @@
 """Client authentication: an API token as HTTP Basic password or as a Bearer token.
 
 Browsers use Django's session. A request that carries an Authorization header the registry
-cannot accept is answered 401 at once, so a wrong token never silently reads as anonymous.
+cannot accept is answered 401 at once, so a wrong token never silently reads as anonymous; each
+such refusal counts towards the throttle of failed authentication (registry.throttle), and past
+its limits the answer is 429 with Retry-After.
 """
 
 import base64
 import binascii
 
+from django.conf import settings
+from django.http import JsonResponse
 from rest_framework import authentication
 
+from registry import throttle
 from registry.errors import Unauthorized
-from registry.http import REALM, text_error
+from registry.http import REALM, client_address, text_error
 from registry.services import tokens
 
 TOKEN_USERNAME = "__token__"
 
 
-def challenge(message="Authentication required"):
-    return text_error(Unauthorized(message))
-
-
 class BadCredentials(Exception):
-    pass
+    def __init__(self, message, account=None):
+        super().__init__(message)
+        # Whose credential it claimed to be, for the throttle: the token's visible prefix.
+        self.account = account
+
+
+def _prefix(secret):
+    return secret[:tokens.PREFIX_LENGTH] if secret.startswith(settings.TOKEN_PREFIX) else None
 
 
 def token_from_header(header):
@@ -37,7 +45,7 @@ def token_from_header(header):
     if scheme == "bearer":
         token = tokens.authenticate(value)
         if token is None:
-            raise BadCredentials("Invalid or expired API token")
+            raise BadCredentials("Invalid or expired API token", _prefix(value))
         return token
     if scheme == "basic":
         try:
@@ -46,7 +54,8 @@ def token_from_header(header):
             raise BadCredentials("Malformed Basic credentials") from None
         token = tokens.authenticate(password)
         if token is None:
-            raise BadCredentials("Invalid or expired API token (give the token as the password)")
+            raise BadCredentials("Invalid or expired API token (give the token as the password)",
+                                 _prefix(password))
         if username not in (TOKEN_USERNAME, token.user.get_username()):
             raise BadCredentials(f"Use the user name {TOKEN_USERNAME} or the token owner's name")
         return token
@@ -54,6 +63,7 @@ def token_from_header(header):
 
 
 OPERATIONS_PREFIX = "/-/"
+API_PREFIX = "/api/"
 
 
 class TokenAuthenticationMiddleware:
@@ -68,13 +78,32 @@ class TokenAuthenticationMiddleware:
         try:
             token = token_from_header(request.headers.get("Authorization"))
         except BadCredentials as exc:
-            return challenge(str(exc))
+            return refusal(request, exc)
         if token is not None:
             request.api_token = token
             request.user = token.user
             # A token-authenticated client is not a browser: no CSRF cookie to check.
             request._dont_enforce_csrf_checks = True
         return self.get_response(request)
+
+
+def refusal(request, exc):
+    """The answer to credentials that were refused: 401, or 429 once this client address (or
+    the account it tried) is over the throttle's limits. A right token is never counted."""
+    address = client_address(request)
+    seconds = throttle.blocked(address) or throttle.record_failure(address, exc.account)
+    error = throttle.too_many(seconds, reason=str(exc)) if seconds else Unauthorized(str(exc))
+    if request.path_info.startswith(API_PREFIX):
+        # The REST API's own shape. Elsewhere the repository's format is not known yet (and must
+        # not show for a private one), so text: every client prints the reason phrase.
+        response = JsonResponse({"detail": error.message}, status=error.status)
+        if error.status == 401:
+            response["WWW-Authenticate"] = REALM
+    else:
+        response = text_error(error)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

@@ -68,3 +68,14 @@ class MethodNotAllowed(RegistryError):
     """The repository does not take this request (an upload to a proxy)."""
 
     status = 405
+
+
+class TooManyRequests(RegistryError):
+    """Too many failed authentication attempts: the client may try again after `retry_after`
+    seconds (sent as Retry-After)."""
+
+    status = 429
+
+    def __init__(self, message, *, retry_after, field=None):
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -4,6 +4,7 @@ The defaults are the embedded mode: SQLite and blobs under var/, tasks run in-pr
 a secret key generated into var/ on first start. Nothing else needs to run.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -94,6 +95,21 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", Fals
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^-/"]
 
+
+def _networks(name):
+    entries = env_list(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {entry!r} is not an IP address or network") from None
+    return entries
+
+
+# The addresses of the reverse proxies in front (nginx): only from them is X-Forwarded-For
+# believed, to find the client's address (registry.http.client_address). Empty: no proxy.
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
+
 INSTALLED_APPS = [
     "registry.admin_site.RegistryAdminConfig",  # django.contrib.admin, for sessions only
     "django.contrib.auth",
@@ -123,6 +139,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "registry.auth.TokenAuthenticationMiddleware",
+    # Retry-After on a refused password check, and the login page again when it was a form's.
+    "registry.throttle.ThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -180,6 +198,19 @@ def _cache(url):
 # Cached pages are keyed by the revision of what they show, so a per-process cache never
 # serves a stale page: a write bumps the revision in the database that every worker reads.
 CACHES = {"default": {**_cache(env("CACHE_URL")), "KEY_PREFIX": env("CACHE_KEY_PREFIX") or ""}}
+
+
+def _throttle_cache(url):
+    """Counts of failed authentication must be the same for every worker and node, unlike cached
+    pages: the shared cache when there is one, otherwise files under VAR_DIR that the embedded
+    mode's gunicorn workers all see (local memory would give each worker counts of its own)."""
+    if url and not url.startswith(("locmem://", "dummy://")):
+        return _cache(url)
+    return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "throttle"), "OPTIONS": {"MAX_ENTRIES": 100000}}
+
+
+CACHES["throttle"] = {**_throttle_cache(env("CACHE_URL")), "KEY_PREFIX": env("CACHE_KEY_PREFIX") or ""}
 
 # Blob storage: the content-addressed store of every uploaded file.
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "fs", ("fs", "s3"))
@@ -263,6 +294,22 @@ DOWNLOAD_COUNT_FLUSH_SECONDS = env_int("DOWNLOAD_COUNT_FLUSH_SECONDS", 10)
 # /-/metrics answers only on the node's loopback address (no proxy in between) unless this is
 # set; then it needs `Authorization: Bearer <METRICS_TOKEN>` from anywhere.
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
+
+# Failed authentication (a wrong token or password) is counted per client address and per account
+# (user name, token prefix) in CACHES["throttle"]; docs/security.md has the rules. An address with
+# more than THROTTLE_ADDRESS_FAILURES failures in THROTTLE_WINDOW_SECONDS is answered 429 for
+# THROTTLE_WINDOW_SECONDS; past THROTTLE_ACCOUNT_FAILURES failures for one account, each further
+# wrong guess at it blocks its address at once. 0 turns a limit off.
+THROTTLE_WINDOW_SECONDS = env_int("THROTTLE_WINDOW_SECONDS", 300)
+THROTTLE_ADDRESS_FAILURES = env_int("THROTTLE_ADDRESS_FAILURES", 20)
+THROTTLE_ACCOUNT_FAILURES = env_int("THROTTLE_ACCOUNT_FAILURES", 10)
+if THROTTLE_WINDOW_SECONDS < 1:
+    raise ImproperlyConfigured("THROTTLE_WINDOW_SECONDS must be at least 1")
+# The throttle's backend comes first: a blocked address gets no password checked at all.
+AUTHENTICATION_BACKENDS = [
+    "registry.throttle.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

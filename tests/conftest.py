@@ -42,12 +42,19 @@ def _no_download_counts_from_other_tests():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
+def _fresh_cache(settings):
+    """Empty caches for each test. The throttle's counts live in this process's memory here (by
+    default they are files under var/, which runs of the suite side by side would share), so a
+    test's failed logins throttle no other test."""
+    from django.core.cache import caches
 
-    cache.clear()
+    settings.CACHES = {**settings.CACHES, "throttle": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle-tests"}}
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 class Persona:

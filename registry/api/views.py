@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from registry import plugins, uploads
 from registry.errors import Forbidden, InvalidPackage
+from registry.http import client_address
 from registry.models import (
     ApiToken,
     Package,
@@ -28,7 +29,7 @@ from .parsers import StrictMultiPartParser
 
 def actor_of(request):
     token = request.auth if isinstance(request.auth, ApiToken) else None
-    return access.Actor(user=request.user, token=token, remote_addr=request.META.get("REMOTE_ADDR"))
+    return access.Actor(user=request.user, token=token, remote_addr=client_address(request))
 
 
 def require_login(request):

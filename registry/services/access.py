@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from registry.errors import Forbidden, NotFound, Unauthorized
+from registry.http import client_address
 from registry.models import Repository, RepositoryRole, Role
 
 
@@ -38,7 +39,7 @@ def actor_from(request, *, session_allowed=True):
     user = request.user
     if token is None and not session_allowed:
         user = AnonymousUser()
-    return Actor(user=user, token=token, remote_addr=request.META.get("REMOTE_ADDR"))
+    return Actor(user=user, token=token, remote_addr=client_address(request))
 
 
 def user_role_rank(user, repository):
