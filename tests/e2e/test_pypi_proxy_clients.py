@@ -1,0 +1,157 @@
+"""PyPI proxies end to end: pip and uv install through a proxy repository of the live server
+whose upstream is a second instance of this registry (its own gunicorn, database and blobs)
+holding a public hosted repository; then the upstream is stopped and cached packages still
+install.
+
+The upstream's gunicorn access log counts what the proxy asked of it.
+"""
+
+import concurrent.futures
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.fixtures.dists import build_wheel
+
+from .conftest import ADMIN, ADMIN_PASSWORD, BIN, USER, LiveServer, _server_environment, own_database
+
+pytestmark = pytest.mark.e2e
+
+UPSTREAM_REPO = "upstream-py"
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory):
+    """A second registry with the public hosted repository upstream-py: proxied-app 1.0 (which
+    requires proxied-lib), proxied-lib 1.0, and big-pkg 1.0 (a wheel of about 2 MB)."""
+    base_dir = tmp_path_factory.mktemp("e2e-upstream")
+    env = _server_environment(base_dir / "var")
+    database = own_database(env)
+    live = LiveServer(base_dir, env, database)
+    try:
+        live.spawn()
+        live.manage("createsuperuser", "--noinput", extra_env={
+            "DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
+            "DJANGO_SUPERUSER_EMAIL": "admin@example.com"})
+        live.admin_token = live.create_token(ADMIN, "upstream-admin", "admin")
+        live.wait_until_ready()
+        live.create_repository(UPSTREAM_REPO, "public")
+        dists = base_dir / "dists"
+        dists.mkdir()
+        live.wheels = [
+            build_wheel(dists, "proxied-app", "1.0", requires_dist=["proxied-lib"],
+                        requires_python=">=3.8"),
+            build_wheel(dists, "proxied-lib", "1.0"),
+            build_wheel(dists, "big-pkg", "1.0",
+                        module_source=f'DATA = "{os.urandom(1_500_000).hex()}"\nVERSION = "big"\n'),
+        ]
+        subprocess.run([str(BIN / "twine"), "upload", "--non-interactive", "--disable-progress-bar",
+                        "--repository-url", live.repository_url(UPSTREAM_REPO),
+                        "--username", "__token__", "--password", live.admin_token,
+                        *map(str, live.wheels)], check=True, capture_output=True, timeout=120)
+        yield live
+    finally:
+        live.stop()
+        if database is not None:
+            database.drop()
+
+
+@pytest.fixture(scope="module")
+def proxies(server, upstream):
+    """A public and a private proxy of upstream-py on the live server (metadata max age 0:
+    every index request revalidates, so a stopped upstream shows at once)."""
+    url = f"{upstream.url}/repository/{UPSTREAM_REPO}/simple/"
+    names = {"public": "e2e-pypi-proxy", "private": "e2e-pypi-proxy-private"}
+    for visibility, name in names.items():
+        server.api("POST", "repositories/", {
+            "name": name, "format": "pypi", "kind": "proxy", "visibility": visibility,
+            "upstream": {"url": url, "metadata_max_age": 0, "connect_timeout": 2, "read_timeout": 20},
+        }, expect=(201,))
+    server.grant(names["private"], USER, "read")
+    return names
+
+
+def upstream_requests(upstream, path_part):
+    return len([line for line in upstream.log(tail=100000).splitlines()
+                if f"GET /repository/{UPSTREAM_REPO}/{path_part}" in line])
+
+
+def installed(clients, python, module):
+    return clients.python(python, f"import {module}; print({module}.VERSION)")
+
+
+def test_pip_installs_through_the_public_proxy(server, upstream, proxies, clients):
+    python = clients.venv()
+    result = clients.pip("install", "--index-url", server.index_url(proxies["public"]),
+                         "proxied-app", python=python, check=True)
+    assert "Successfully installed" in result.output
+    assert installed(clients, python, "proxied_app") == "1.0"
+    assert installed(clients, python, "proxied_lib") == "1.0"
+    # The files are cached in the proxy, counted and audited as cached from the upstream.
+    files = server.api("GET", f"files/?repository={proxies['public']}").json()["results"]
+    assert {f["filename"] for f in files} >= {w.name for w in upstream.wheels[:2]}
+    events = server.api("GET", f"audit-events/?repository={proxies['public']}").json()["results"]
+    assert any(e["action"] == "file.cache" for e in events), events
+
+
+def test_uv_installs_through_the_private_proxy_with_a_token(server, upstream, proxies, clients):
+    venv = clients.tmp / "uv-venv"
+    clients.uv("venv", "--python", sys.executable, venv, check=True)
+    python = venv / "bin" / "python"
+    anonymous = clients.uv("pip", "install", "--python", python, "--index-url",
+                           server.index_url(proxies["private"]), "proxied-app", check=False)
+    assert not anonymous.ok and "401" in anonymous.output, anonymous
+    index = server.index_url(proxies["private"], server.user_tokens["read"])
+    result = clients.uv("pip", "install", "--python", python, "--index-url", index, "proxied-app",
+                        check=True)
+    assert "+ proxied-app==1.0" in result.output and "+ proxied-lib==1.0" in result.output
+
+
+def test_fifty_concurrent_first_requests_make_one_upstream_fetch(server, upstream, proxies):
+    big = upstream.wheels[2]
+    page = server.simple_json(proxies["public"], "big-pkg")
+    url = next(f["url"] for f in page["files"] if f["filename"] == big.name)
+    expected = hashlib.sha256(big.read_bytes()).hexdigest()
+
+    def download(_):
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=120) as answer:
+            return answer.status, hashlib.sha256(answer.read()).hexdigest()
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(download, range(50)))
+    assert answers == [(200, expected)] * 50
+    assert upstream_requests(upstream, f"packages/big-pkg/{big.name}") == 1
+
+
+def test_cached_packages_install_with_the_upstream_stopped(server, upstream, proxies, clients):
+    # Cached before the stop: the index pages (revalidated every time, max age 0) and files.
+    index = server.index_url(proxies["public"])
+    upstream.stop()
+    python = clients.venv()
+    result = clients.pip("install", "--index-url", index, "proxied-app", python=python, check=True)
+    assert installed(clients, python, "proxied_app") == "1.0"
+    stale = server.request("GET", f"/repository/{proxies['public']}/simple/proxied-app/",
+                           headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    assert stale.status == 200 and stale.headers["Warning"].startswith('110 - "Response is Stale')
+
+    venv = clients.tmp / "uv-venv"
+    clients.uv("venv", "--python", sys.executable, venv, check=True)
+    result = clients.uv("pip", "install", "--python", venv / "bin" / "python", "--index-url",
+                        server.index_url(proxies["private"], server.user_tokens["read"]),
+                        "proxied-app", check=True)
+    assert "+ proxied-app==1.0" in result.output
+
+    # Never cached: a 502 (pip retries it, then gives up), with the reason in the body.
+    missing = clients.pip("download", "-vv", "--no-deps", "--dest", clients.tmp / "d",
+                          "--index-url", index, "never-cached")
+    assert not missing.ok
+    assert re.search(r'never-cached/ HTTP/1.1" 50[24]', missing.output), str(missing)[:4000]
+    answer = server.request("GET", f"/repository/{proxies['public']}/simple/never-cached/")
+    assert answer.status in (502, 504) and "Nothing is cached for simple/never-cached/" in answer.text
+    health = server.api("GET", f"repositories/{proxies['public']}/").json()["upstream"]["health"]
+    assert health["status"] == "down" and health["consecutive_failures"] >= 3, health
