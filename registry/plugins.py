@@ -107,6 +107,11 @@ class FormatPlugin:
     def can_proxy(self):
         return self.proxy_urlpatterns() is not None
 
+    def proxy_document_keys(self, name):
+        """The keys under which a proxy of this format caches package `name`'s index documents
+        (registry.proxy.documents), so that an admin can invalidate one package."""
+        return []
+
     def ingest(self, repository, actor, upload):
         """Parse, validate and store an UploadedFile sent through the REST API.
 

@@ -38,6 +38,9 @@ class PypiPlugin(FormatPlugin):
             re_path(r"^packages/(?P<project>[^/]+)/(?P<filename>[^/]+)$", proxy.download),
         ]
 
+    def proxy_document_keys(self, name):
+        return [proxy.project_key(normalize(name))]
+
     def ingest(self, repository, actor, upload):
         return ingest_distribution(
             repository, actor, upload.filename, upload.spooled, form=upload.fields

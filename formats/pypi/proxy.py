@@ -124,8 +124,12 @@ def _store(path, filename, url):
     return store
 
 
+def project_key(normalized):
+    return f"simple/{normalized}/"
+
+
 def _project_document(repository, normalized):
-    return documents.get(repository, f"simple/{normalized}/",
+    return documents.get(repository, project_key(normalized),
                          urljoin(repository.upstream_url, f"{normalized}/"),
                          accept=upstream_index.ACCEPT, parse=_parse_project)
 

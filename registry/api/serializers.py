@@ -113,6 +113,12 @@ class RepositorySerializer(serializers.ModelSerializer):
         return repository
 
 
+class InvalidateSerializer(serializers.Serializer):
+    package = serializers.CharField(required=False, allow_blank=True, max_length=255,
+                                    help_text="One package's documents; all when not given.")
+    documents = serializers.IntegerField(read_only=True, help_text="How many were dropped.")
+
+
 class PackageSerializer(serializers.ModelSerializer):
     repository = serializers.SlugRelatedField(slug_field="name", read_only=True)
     latest_version = serializers.SerializerMethodField()

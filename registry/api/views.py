@@ -21,6 +21,7 @@ from registry.models import (
     RepositoryRole,
     Role,
 )
+from registry.proxy import documents as proxy_documents
 from registry.services import access, audit, publications, repositories, signing_keys, tokens, versions
 
 from . import serializers
@@ -175,6 +176,20 @@ class RepositoryViewSet(viewsets.ModelViewSet):
         if not repositories.revoke(actor, repository, role_id):
             return Response({"detail": "No such role."}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+    @extend_schema(request=serializers.InvalidateSerializer, responses={200: serializers.InvalidateSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def invalidate(self, request, name=None, **_kwargs):
+        """Proxies (admin): forget the cached index documents of one `package`, or of all, so
+        that the next request asks the upstream. Cached files stay."""
+        actor = actor_of(request)
+        repository = access.get_repository(actor, name, Role.ADMIN)
+        serializer = serializers.InvalidateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        package = serializer.validated_data.get("package") or None
+        dropped = proxy_documents.invalidate(actor, repository, package)
+        return Response({"package": package or "", "documents": dropped})
 
 
 SEARCH = OpenApiParameter("search", str, description="Part of the package name.")

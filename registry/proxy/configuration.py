@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from registry.errors import InvalidInput
+from registry.errors import InvalidInput, UpstreamFailed
 from registry.models import Upstream
 from signing import sealing
 
@@ -112,6 +112,20 @@ def apply(repository, cleaned):
         upstream.retry_after = None
     upstream.save()
     return changed
+
+
+def upstream_of(repository):
+    """The repository's Upstream row (made with the defaults for a proxy created without one,
+    e.g. in the Django admin); UpstreamFailed when no upstream URL is set."""
+    if not repository.upstream_url:
+        raise UpstreamFailed(f"The proxy {repository.name} has no upstream URL; an admin sets "
+                             "it in the repository's settings.")
+    try:
+        return repository.upstream
+    except Upstream.DoesNotExist:
+        upstream, _ = Upstream.objects.get_or_create(repository=repository)
+        repository.upstream = upstream
+        return upstream
 
 
 def describe(repository):

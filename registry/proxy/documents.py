@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.errors import NotFound, UpstreamFailed, UpstreamTimeout
+from registry import plugins
+from registry.errors import InvalidInput, NotFound, UpstreamFailed, UpstreamTimeout
 from registry.http import reason_phrase
-from registry.models import UpstreamDocument
+from registry.models import Role, UpstreamDocument
+from registry.services import access, audit
 
-from . import client, health
+from . import client, configuration, health
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def get(repository, key, url, *, accept, parse):
     (relative links resolve against final_url) or raises Unreadable. Raises NotFound when the
     upstream has no such document, UpstreamFailed/UpstreamTimeout when it cannot be had.
     """
-    upstream = repository.upstream
+    upstream = configuration.upstream_of(repository)
     row = UpstreamDocument.objects.filter(repository=repository, key=key).first()
     if row is not None:
         max_age = upstream.negative_max_age if row.status == NOT_FOUND else upstream.metadata_max_age
@@ -110,13 +112,21 @@ def cached(repository, key):
     return Document(row) if row is not None else None
 
 
-def invalidate(repository, key=None):
-    """Forget the cached documents of `repository` (one `key`, or all): the next request asks
-    the upstream. Returns how many were dropped."""
+def invalidate(actor, repository, package=None):
+    """Forget the cached index documents of a proxy (of one package, by the format's keys, or
+    all), as its admin: the next request asks the upstream. Cached files stay (they are
+    verified and immutable). Audited; returns how many documents were dropped."""
+    access.require(actor, repository, Role.ADMIN)
+    if repository.kind != repository.Kind.PROXY:
+        raise InvalidInput(f"{repository.name} is not a proxy: it caches nothing.")
     rows = UpstreamDocument.objects.filter(repository=repository)
-    if key is not None:
-        rows = rows.filter(key=key)
-    return rows.delete()[0]
+    if package:
+        rows = rows.filter(key__in=plugins.get(repository.format).proxy_document_keys(package))
+    with transaction.atomic():
+        dropped = rows.delete()[0]
+        audit.record(actor, "proxy.invalidate", repository=repository, package_name=package or "",
+                     documents=dropped)
+    return dropped
 
 
 def stale_headers(document):

@@ -39,7 +39,7 @@ from registry.models import Blob, Repository, UpstreamFetch
 from registry.services import downloads, ingest
 from storage.hashing import MultiHasher, SpooledFile, spool_bytes
 
-from . import client, health
+from . import client, configuration, health
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class Wanted:
 def serve(request, repository, wanted):
     """The response for `wanted`: the stored file, or the first fetch of it shared with every
     other request for it. Raises RegistryError (404, 502, 504) when it cannot be had."""
+    configuration.upstream_of(repository)
     while True:
         stored = files.find(repository, wanted.path)
         if stored is not None:
@@ -312,7 +313,7 @@ def verified_blob(repository, url, digests, filename):
     known = Blob.objects.filter(sha256=sha256.lower()).first()
     if known is not None:
         return known
-    upstream = repository.upstream
+    upstream = configuration.upstream_of(repository)
     try:
         health.ensure_callable(upstream)
     except health.Unavailable as exc:

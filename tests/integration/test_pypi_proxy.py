@@ -368,3 +368,21 @@ def test_credentials_are_not_sent_to_another_origin(client, owner, personas):
     (first_host, _, first_auth), (second_host, _, second_auth) = _Recorder.seen
     assert (first_host, first_auth) == ("127.0.0.1", "Bearer upstream-secret")
     assert (second_host, second_auth) == ("localhost", None)
+
+
+def test_admin_invalidates_one_package_and_the_next_request_asks_the_upstream(client, owner, personas,
+                                                                             upstream, tmp_path):
+    create_proxy(client, owner, upstream["url"])
+    assert page(client, "proxied-pkg").json()["versions"] == ["1.0"]
+    assert upload(client, "public-py", build_wheel(tmp_path, "proxied-pkg", "2.0"), owner).status_code == 200
+    assert page(client, "proxied-pkg").json()["versions"] == ["1.0"]  # within the max age
+    url = "/api/v1/repositories/py-proxy/invalidate/"
+    Repository.objects.get(name="py-proxy").roles.create(user=personas["writer"].user, role="write")
+    assert client.post(url, {"package": "proxied-pkg"}, content_type=API,
+                       **personas["writer"].auth).status_code == 403
+    done = client.post(url, {"package": "Proxied_Pkg"}, content_type=API, **owner.auth)
+    assert done.status_code == 200 and done.json() == {"package": "Proxied_Pkg", "documents": 1}
+    assert page(client, "proxied-pkg").json()["versions"] == ["1.0", "2.0"]
+    assert AuditEvent.objects.filter(action="proxy.invalidate", package_name="Proxied_Pkg").exists()
+    hosted = client.post("/api/v1/repositories/public-py/invalidate/", {}, content_type=API, **owner.auth)
+    assert hosted.status_code == 400 and "not a proxy" in hosted.json()["detail"]
