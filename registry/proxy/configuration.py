@@ -82,7 +82,7 @@ def _credentials(data):
     if secret is not None:
         if not isinstance(secret, str) or any(ord(c) < 32 for c in secret):
             raise InvalidInput("upstream.password/token must be one line of text", field="upstream")
-        if password is not None and not given.get("username"):
+        if password and not given.get("username"):
             raise InvalidInput("upstream.password needs upstream.username", field="upstream")
         if token is not None:
             given["username"] = ""
