@@ -369,6 +369,11 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Every handler redacts secrets (tokens in URL paths, credentials in URLs) from what it writes.
+    "filters": {"redact": {"()": "registry.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": (env("LOG_LEVEL") or "INFO").upper()},
+    # Django's own handlers for these loggers (console with DEBUG, mail to ADMINS) write unfiltered:
+    # their records go to the root's handler instead.
+    "loggers": {"django": {"handlers": [], "level": "INFO"}, "django.server": {"handlers": [], "level": "INFO"}},
 }
