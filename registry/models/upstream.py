@@ -40,6 +40,17 @@ class Upstream(models.Model):
     def has_credentials(self):
         return bool(self.secret_sealed)
 
+    @property
+    def status(self):
+        """offline, down (circuit open), failing, ok, or unknown (never called yet)."""
+        if self.offline:
+            return "offline"
+        if self.retry_after and self.retry_after > timezone.now():
+            return "down"
+        if self.failures:
+            return "failing"
+        return "ok" if self.last_success else "unknown"
+
 
 class UpstreamDocument(models.Model):
     """An index document of the upstream as the format parsed it (`content`), or the

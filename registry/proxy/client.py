@@ -110,3 +110,8 @@ def _where(url):
 def _reason(exc):
     # urllib3 wraps the socket error; its last line is the useful part.
     return str(getattr(exc, "reason", None) or exc).splitlines()[-1][:300]
+
+
+def close_connections():
+    """Close the kept-alive connections to every upstream (tests, before their server stops)."""
+    _pool.clear()

@@ -52,18 +52,8 @@ def succeeded(upstream):
 
 def describe(upstream):
     """The health as the API shows it."""
-    if upstream.offline:
-        status = "offline"
-    elif upstream.retry_after and upstream.retry_after > timezone.now():
-        status = "down"
-    elif upstream.failures:
-        status = "failing"
-    elif upstream.last_success:
-        status = "ok"
-    else:
-        status = "unknown"
     return {
-        "status": status,
+        "status": upstream.status,
         "consecutive_failures": upstream.failures,
         "last_error": upstream.last_error,
         "last_failure": upstream.last_failure,

@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from registry import plugins
-from registry.errors import RegistryError
+from registry.errors import InvalidInput, RegistryError
 from registry.models import AuditEvent, Repository, Role
+from registry.proxy import configuration, documents
 from registry.services import access, repositories, signing_keys
 
 from . import lookup, settings_form
@@ -50,6 +51,7 @@ def repository_settings(request, name):
         "keys": keys,
         "signing_fingerprints": {key.fingerprint for key in signing_keys.active_keys(repository)}
         if plugin.publishes else set(),
+        "upstream": configuration.describe(repository) if repository.kind == Repository.Kind.PROXY else None,
     })
 
 
@@ -64,6 +66,13 @@ def _change(actor, repository, plugin, form):
         settings = settings_form.read(plugin.settings_fields, form, repository.settings)
         repositories.update(actor, repository, {"settings": settings})
         return f"Saved the {plugin.label} settings."
+    if section == "upstream":
+        repositories.update(actor, repository, {"upstream": _upstream_form(form)})
+        return "Saved the upstream settings."
+    if section == "invalidate":
+        package = form.get("package", "").strip()
+        dropped = documents.invalidate(actor, repository, package or None)
+        return f"Forgot {dropped} cached index document{'s' if dropped != 1 else ''}."
     if section == "grant":
         who = form.get("who", "").strip()
         is_group = form.get("holder") == "group"
@@ -76,6 +85,26 @@ def _change(actor, repository, plugin, form):
             raise RegistryError("No such role.")
         return "Role removed."
     raise RegistryError("Unknown form.")
+
+
+def _upstream_form(form):
+    """The settings form as registry.proxy.configuration.clean takes it."""
+    data = {"url": form.get("url", "").strip(), "username": form.get("username", "").strip(),
+            "offline": form.get("offline") == "on"}
+    for name, kind in (("metadata_max_age", int), ("negative_max_age", int),
+                       ("connect_timeout", float), ("read_timeout", float)):
+        try:
+            data[name] = kind(form.get(name, ""))
+        except ValueError:
+            raise InvalidInput(f"{name.replace('_', ' ').capitalize()} must be a number.") from None
+    secret = form.get("secret", "")
+    if form.get("remove_credentials") == "on":
+        data["token"] = ""
+    elif secret:
+        data["password" if data["username"] else "token"] = secret
+    else:
+        del data["username"]  # credentials unchanged
+    return configuration.clean(data, creating=False)
 
 
 @lookup.sends_to_login

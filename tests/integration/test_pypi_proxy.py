@@ -31,6 +31,15 @@ def closed_port():
         return sock.getsockname()[1]
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_alive_upstream_connections():
+    """The live server's request threads end with the test, not with a kept-alive connection."""
+    yield
+    from registry.proxy import client as upstream_client
+
+    upstream_client.close_connections()
+
+
 @pytest.fixture
 def owner(personas):
     personas["owner"].user.is_superuser = True
@@ -386,3 +395,27 @@ def test_admin_invalidates_one_package_and_the_next_request_asks_the_upstream(cl
     assert AuditEvent.objects.filter(action="proxy.invalidate", package_name="Proxied_Pkg").exists()
     hosted = client.post("/api/v1/repositories/public-py/invalidate/", {}, content_type=API, **owner.auth)
     assert hosted.status_code == 400 and "not a proxy" in hosted.json()["detail"]
+
+
+def test_settings_page_shows_health_and_changes_the_upstream(client, owner, personas, upstream):
+    create_proxy(client, owner, upstream["url"])
+    assert page(client, "proxied-pkg").status_code == 200
+    client.force_login(owner.user)
+    shown = client.get("/ui/repositories/py-proxy/settings/").content.decode()
+    assert "Upstream" in shown and "Health: <strong>ok</strong>" in shown
+    assert f'value="{upstream["url"]}"' in shown
+    form = {"section": "upstream", "url": upstream["url"], "username": "reader",
+            "secret": personas["reader"].token, "metadata_max_age": "60", "negative_max_age": "5",
+            "connect_timeout": "1.5", "read_timeout": "9", "offline": "on"}
+    client.post("/ui/repositories/py-proxy/settings/", form)
+    saved = Upstream.objects.get()
+    assert (saved.metadata_max_age, saved.negative_max_age, saved.connect_timeout, saved.read_timeout,
+            saved.offline, saved.username) == (60, 5, 1.5, 9.0, True, "reader")
+    assert saved.has_credentials and personas["reader"].token.encode() not in bytes(saved.secret_sealed)
+    assert personas["reader"].token not in client.get("/ui/repositories/py-proxy/settings/").content.decode()
+    # A bad number is refused with a message; nothing changes.
+    client.post("/ui/repositories/py-proxy/settings/", {**form, "read_timeout": "soon"})
+    assert Upstream.objects.get().read_timeout == 9.0
+    client.post("/ui/repositories/py-proxy/settings/", {"section": "invalidate", "package": ""})
+    assert not UpstreamDocument.objects.filter(repository__name="py-proxy").exists()
+    assert "Proxy of" in client.get("/ui/repositories/py-proxy/").content.decode()
