@@ -261,6 +261,13 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_HANDLERS = ["storage.hashing.HashingUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o644
+# How far one uploaded archive (wheel, sdist, npm tarball, a .deb's control.tar, an RPM's declared
+# payload) may expand; checked while it streams (formats/archives.py, docs/configuration.md).
+ARCHIVE_MAX_MEMBERS = env_int("ARCHIVE_MAX_MEMBERS", 100_000)
+ARCHIVE_MAX_MEMBER_SIZE = env_int("ARCHIVE_MAX_MEMBER_SIZE", 2 * 1024 ** 3)
+ARCHIVE_MAX_SIZE = env_int("ARCHIVE_MAX_SIZE", 4 * 1024 ** 3)
+ARCHIVE_MAX_RATIO = env_int("ARCHIVE_MAX_RATIO", 100)
+ARCHIVE_RATIO_GRACE = env_int("ARCHIVE_RATIO_GRACE", 32 * 1024 ** 2)
 INDEX_CACHE_SECONDS = env_int("INDEX_CACHE_SECONDS", 600)
 
 # Publications (deb, rpm metadata): uploads within PUBLISH_DEBOUNCE_SECONDS make one rebuild; a

@@ -9,9 +9,12 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMATS = sorted(p.name for p in (ROOT / "formats").iterdir()
                  if (p / "apps.py").exists() or (p / "parser.py").exists())
 # What a parser or renderer may use besides the standard library: the ecosystem's libraries,
-# and the registry's plain-Python error family.
-PARSER_ALLOWED = {"packaging", "semver", "defusedxml", "debian", "createrepo_c", "rpmfile",
-                  "registry.errors"}
+# and the registry's plain-Python error family, and the bounded readers of archives
+# (formats/archives.py, itself held to the same rule).
+PARSER_ALLOWED = {"packaging", "semver", "defusedxml", "debian", "createrepo_c",
+                  "registry.errors", "formats.archives"}
+# The decompressors formats/archives.py uses besides the standard library's (zstd: Debian's).
+ARCHIVES_ALLOWED = PARSER_ALLOWED | {"zstandard"}
 
 
 def imports(path):
@@ -45,6 +48,16 @@ def test_parser_and_renderer_are_plain_python(fmt):
             top = module.split(".")[0]
             assert top in stdlib or module in PARSER_ALLOWED or top in PARSER_ALLOWED, (
                 f"{path.relative_to(ROOT)} imports {module}")
+
+
+def test_the_bounded_archive_readers_are_plain_python():
+    import sys
+
+    path = ROOT / "formats" / "archives.py"
+    for module in imports(path):
+        top = module.split(".")[0]
+        assert top in sys.stdlib_module_names or module in ARCHIVES_ALLOWED or top in ARCHIVES_ALLOWED, (
+            f"{path.relative_to(ROOT)} imports {module}")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -8,9 +8,11 @@ import lzma
 from collections import defaultdict
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
+from formats.archives import Limits
 from registry.errors import Conflict, InvalidPackage
 from registry.models import PackageFile, Role
 from registry.services import access, ingest, publications, signing_keys
@@ -63,7 +65,7 @@ def upload(repository, actor, filename, spooled, distribution=None, component=No
     component = parser.check_name("component", component or DEFAULT_COMPONENT)
     if not filename.endswith(".deb"):
         raise InvalidPackage(f"{filename!r} is not a .deb file name.")
-    package = parser.read(spooled.path, filename)
+    package = parser.read(spooled.path, filename, Limits.from_settings(django_settings))
     canonical = parser.canonical_filename(package)
     path = parser.pool_path(component, package.source, canonical)
     placement = {"distribution": distribution, "component": component}

@@ -4,9 +4,10 @@ that nothing in it can break out of its own stanza in a Packages index. Plain Py
 import re
 from dataclasses import dataclass
 
-from debian import debfile
+from debian import arfile
 from debian.debian_support import Version
 
+from formats.archives import DEFAULT_LIMITS, open_tar
 from registry.errors import InvalidPackage
 
 # Debian policy 5.6.1 (package names), 5.6.8 (architectures); suite and component names are
@@ -18,6 +19,15 @@ FIELD_NAME_RE = re.compile(r"^[!-9;-~][!-9;-~]*$")  # printable, no colon, no sp
 # Fields the repository writes itself into a Packages stanza.
 REPOSITORY_FIELDS = {"filename", "size", "md5sum", "sha1", "sha256", "sha512", "description-md5"}
 MAX_CONTROL_BYTES = 1024 * 1024
+# deb(5): debian-binary, control.tar, data.tar, and members whose names start with "_"
+# (signatures); python-debian's ArFile keeps an object per member, so a .deb of a million empty
+# members is refused while it is indexed.
+MAX_AR_MEMBERS = 64
+# deb(5): what dpkg-deb accepts for control.tar.
+CONTROL_MEMBERS = {"control.tar": "", "control.tar.gz": "gz", "control.tar.xz": "xz",
+                   "control.tar.zst": "zst"}
+DATA_MEMBERS = {"data.tar", "data.tar.gz", "data.tar.xz", "data.tar.zst", "data.tar.bz2",
+                "data.tar.lzma"}
 
 
 @dataclass
@@ -45,22 +55,76 @@ def check_name(kind, value):
     return value
 
 
-def read(path, filename=""):
-    """The DebPackage of the .deb at `path`; raises InvalidPackage."""
-    label = filename or "the file"
-    try:
-        deb = debfile.DebFile(filename=str(path))
-        raw = deb.control.get_content("control")
-    except (debfile.DebError, debfile.ArError, OSError, EOFError, KeyError, ValueError) as exc:
-        raise InvalidPackage(
-            f"Invalid Debian package {label}: not a .deb (an ar archive with control and data "
-            f"members) — {exc}"
-        ) from None
+def read(path, filename="", limits=DEFAULT_LIMITS):
+    """The DebPackage of the .deb at `path`; raises InvalidPackage. The control member is
+    decompressed in chunks within the archive `limits`; the data member is never opened."""
+    label = f"Invalid Debian package {filename or 'the file'}"
+    with open(path, "rb") as handle:
+        members = _ar_members(handle, label)
+        version = members.get("debian-binary")
+        if version is None:
+            raise InvalidPackage(f"{label}: no debian-binary member (not a .deb).")
+        if not version.read(16).startswith(b"2."):
+            raise InvalidPackage(f"{label}: debian-binary is not format 2.x.")
+        control = [name for name in members if name.startswith("control.tar")]
+        if not control:
+            raise InvalidPackage(f"{label}: no control.tar member (not a .deb).")
+        if len(control) != 1 or control[0] not in CONTROL_MEMBERS:
+            raise InvalidPackage(f"{label}: expected one control.tar member, uncompressed or "
+                                 f"compressed with gzip, xz or zstd; found {', '.join(control)}.")
+        data = [name for name in members if name.startswith("data.tar")]
+        if len(data) != 1 or data[0] not in DATA_MEMBERS:
+            raise InvalidPackage(f"{label}: expected one data.tar member; found "
+                                 f"{', '.join(data) or 'none'}.")
+        raw = None
+        with open_tar(members[control[0]], CONTROL_MEMBERS[control[0]], limits,
+                      f"{label}: {control[0]}") as archive:
+            for member in archive:
+                if raw is None and member.name in ("./control", "control") and member.isfile():
+                    raw = archive.read(member, MAX_CONTROL_BYTES, "the control file")
     if raw is None:
-        raise InvalidPackage(f"Invalid Debian package {label}: no control file.")
-    if len(raw) > MAX_CONTROL_BYTES:
-        raise InvalidPackage(f"Invalid Debian package {label}: the control file is too large.")
-    return parse_control(raw, label)
+        raise InvalidPackage(f"{label}: no control file.")
+    return parse_control(raw, filename or "the file")
+
+
+def _ar_members(handle, label):
+    """{name: ArMember} of the ar archive open in `handle`, at most MAX_AR_MEMBERS of them."""
+    budget = _IndexBudget(handle, MAX_AR_MEMBERS, label)
+    try:
+        archive = arfile.ArFile(fileobj=budget)
+    except (arfile.ArError, OSError, ValueError) as exc:
+        raise InvalidPackage(
+            f"{label}: not a .deb (an ar archive with control and data members) — {exc}"
+        ) from None
+    budget.indexed = True
+    names = archive.getnames()
+    if len(set(names)) != len(names):
+        raise InvalidPackage(f"{label}: a member name appears twice.")
+    return {member.name: member for member in archive.getmembers()}
+
+
+class _IndexBudget:
+    """The file ArFile indexes: ArFile reads one header per member, so counting its reads
+    while it indexes bounds the members it keeps."""
+
+    def __init__(self, handle, max_members, label):
+        self.handle = handle
+        self.reads_left = max_members + 2  # the global header and the end of the archive
+        self.label = label
+        self.indexed = False
+
+    def read(self, size=-1):
+        if not self.indexed:
+            self.reads_left -= 1
+            if self.reads_left < 0:
+                raise InvalidPackage(f"{self.label}: more than {MAX_AR_MEMBERS} ar members.")
+        return self.handle.read(size)
+
+    def seek(self, offset, whence=0):
+        return self.handle.seek(offset, whence)
+
+    def tell(self):
+        return self.handle.tell()
 
 
 def parse_control(raw, label="the package"):

@@ -91,6 +91,8 @@ def parse_xml(raw, what, root_tag):
         ) from None
     except (ParseError, ValueError) as exc:
         raise InvalidPackage(f"Invalid {what}: not well-formed XML ({exc}).") from None
+    except LookupError as exc:  # an encoding declaration Python does not know
+        raise InvalidPackage(f"Invalid {what}: {exc}.") from None
     _strip_namespaces(root)
     if root.tag != root_tag:
         raise InvalidPackage(f"Invalid {what}: the root element is <{root.tag}>, not <{root_tag}>.")

@@ -6,16 +6,14 @@ is a gzipped tar whose single top folder (`package/` when made by `npm pack`) ho
 `package.json`.
 """
 
-import gzip
 import json
 import re
-import tarfile
-import zlib
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import semver
 
+from formats.archives import DEFAULT_LIMITS, open_tar
 from registry.errors import InvalidPackage
 
 MAX_NAME_LENGTH = 214
@@ -127,28 +125,25 @@ class Tarball:
     readme_filename: str
 
 
-def read_tarball(path):
-    """package.json (and the README) of an npm package tarball."""
+def read_tarball(path, limits=DEFAULT_LIMITS):
+    """package.json (and the README) of an npm package tarball, the whole tarball read within
+    the archive `limits`."""
+    label = "Invalid package tarball"
     manifest_bytes = None
     readme_bytes, readme_name = None, ""
-    try:
-        with tarfile.open(path, mode="r:gz") as archive:
-            for member in archive:
-                parts = member.name.lstrip("./").split("/")
-                if len(parts) != 2 or not member.isfile():
-                    continue
-                if parts[1] == "package.json" and manifest_bytes is None:
-                    manifest_bytes = _read_member(archive, member, MAX_MANIFEST_BYTES, "package.json")
-                elif README_RE.match(parts[1]) and readme_bytes is None:
-                    if member.size <= MAX_README_BYTES:
-                        readme_bytes = archive.extractfile(member).read()
-                        readme_name = parts[1]
-    except (tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError, OSError) as exc:
-        raise InvalidPackage(
-            f"Invalid package tarball: not a gzipped tar archive ({exc.__class__.__name__})."
-        ) from None
+    with open_tar(path, "gz", limits, label, kind="gzipped tar archive") as archive:
+        for member in archive:
+            parts = member.name.lstrip("./").split("/")
+            if len(parts) != 2 or not member.isfile():
+                continue
+            if parts[1] == "package.json" and manifest_bytes is None:
+                manifest_bytes = archive.read(member, MAX_MANIFEST_BYTES, "package.json")
+            elif README_RE.match(parts[1]) and readme_bytes is None:
+                if member.size <= MAX_README_BYTES:
+                    readme_bytes = archive.read(member, MAX_README_BYTES, parts[1])
+                    readme_name = parts[1]
     if manifest_bytes is None:
-        raise InvalidPackage("Invalid package tarball: no package/package.json in it.")
+        raise InvalidPackage(f"{label}: no package/package.json in it.")
     manifest = json_object(manifest_bytes, "The package.json in the tarball")
     readme = readme_bytes.decode("utf-8", "replace") if readme_bytes is not None else ""
     return Tarball(manifest=manifest, readme=readme, readme_filename=readme_name)
@@ -164,8 +159,3 @@ def json_object(raw, what):
         raise InvalidPackage(f"{what} must be a JSON object.")
     return value
 
-
-def _read_member(archive, member, limit, label):
-    if member.size > limit:
-        raise InvalidPackage(f"Invalid package tarball: {label} is larger than {limit} bytes.")
-    return archive.extractfile(member).read()

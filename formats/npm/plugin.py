@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.http import JsonResponse
 from django.urls import re_path
 
+from formats.archives import Limits
 from registry.http import REALM, reason_phrase
 from registry.plugins import FormatPlugin, SettingField
 
@@ -48,7 +50,7 @@ class NpmPlugin(FormatPlugin):
     def ingest(self, repository, actor, upload):
         """A tarball sent through the REST API: published under the name and version of its
         package.json, tagged `latest` (or the form's `tag`)."""
-        contents = parser.read_tarball(upload.spooled.path)
+        contents = parser.read_tarball(upload.spooled.path, Limits.from_settings(settings))
         name = contents.manifest.get("name")
         version = contents.manifest.get("version")
         parser.check_name(name)

@@ -15,6 +15,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from formats.archives import Limits
 from registry import files, pages, plugins
 from registry.errors import Forbidden, InvalidPackage, NotFound, TooLarge, Unauthorized
 from registry.models import Role
@@ -141,7 +142,7 @@ def _write_document(request, repository, name, rev):
             ingest.check_rev(package, rev)
             ingest.update(repository, request.actor, package, document)
             return ok()
-        contents = parser.read_tarball(spooled.path)
+        contents = parser.read_tarball(spooled.path, Limits.from_settings(settings))
         ingest.publish(repository, request.actor, name, document, attachment_name, spooled, contents)
         return ok(status=201)
     finally:

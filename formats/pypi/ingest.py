@@ -2,9 +2,11 @@
 
 import re
 
+from django.conf import settings
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from formats.archives import Limits
 from registry.errors import InvalidPackage
 from registry.services import ingest
 from storage.hashing import spool_bytes
@@ -27,7 +29,7 @@ def ingest_distribution(repository, actor, filename, spooled, form=None, *, path
     audit `action` and `detail`."""
     if spooled.digests.size == 0:
         raise InvalidPackage(f"Invalid distribution {filename!r}: the file is empty.")
-    dist = parser.parse(spooled.path, filename)
+    dist = parser.parse(spooled.path, filename, Limits.from_settings(settings))
     _check_form(form or {}, dist)
     sidecar = spool_bytes(dist.core_metadata) if dist.core_metadata is not None else None
     try:

@@ -7,8 +7,6 @@ Plain Python: no Django.
 """
 
 import re
-import tarfile
-import zipfile
 from dataclasses import dataclass, field
 
 from packaging.metadata import InvalidMetadata, Metadata, parse_email
@@ -21,9 +19,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from formats.archives import DEFAULT_LIMITS, open_tar, open_zip, read_zip_member
 from registry.errors import InvalidPackage
 
-# Core metadata larger than this is not a real package's (and guards against zip bombs).
+# Core metadata larger than this is not a real package's.
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -71,8 +70,8 @@ def filetype_of(filename):
     )
 
 
-def parse(path, filename):
-    """Read the distribution at `path`, uploaded as `filename`."""
+def parse(path, filename, limits=DEFAULT_LIMITS):
+    """Read the distribution at `path`, uploaded as `filename`, within the archive `limits`."""
     check_filename(filename)
     filetype = filetype_of(filename)
     if filetype == WHEEL:
@@ -80,14 +79,14 @@ def parse(path, filename):
             name, version, _build, tags = parse_wheel_filename(filename)
         except (InvalidWheelFilename, InvalidVersion) as exc:
             raise InvalidPackage(f"Invalid wheel filename {filename!r}: {exc}") from None
-        raw = _wheel_metadata(path, filename)
+        raw = _wheel_metadata(path, filename, limits)
         python_version = ".".join(sorted({tag.interpreter for tag in tags}))
     else:
         try:
             name, version = parse_sdist_filename(filename)
         except (InvalidSdistFilename, InvalidVersion) as exc:
             raise InvalidPackage(f"Invalid sdist filename {filename!r}: {exc}") from None
-        raw = _sdist_metadata(path, filename)
+        raw = _sdist_metadata(path, filename, limits)
         python_version = "source"
 
     metadata = parse_core_metadata(raw, filename)
@@ -141,63 +140,46 @@ def _leaves(group):
             yield exc
 
 
-def _wheel_metadata(path, filename):
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            dist_infos = {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
-            if len(dist_infos) != 1:
-                raise InvalidPackage(
-                    f"Invalid wheel {filename!r}: expected exactly one .dist-info directory, "
-                    f"found {len(dist_infos)}."
-                )
-            dist_info = dist_infos.pop()
-            for required in ("METADATA", "WHEEL"):
-                if f"{dist_info}/{required}" not in names:
-                    raise InvalidPackage(f"Invalid wheel {filename!r}: {dist_info}/{required} is missing.")
-            return _read_member(archive, f"{dist_info}/METADATA", filename)
-    except zipfile.BadZipFile as exc:
-        raise InvalidPackage(f"Invalid wheel {filename!r}: not a valid zip archive ({exc}).") from None
-    except (OSError, EOFError) as exc:
-        raise InvalidPackage(f"Invalid wheel {filename!r}: the archive is damaged ({exc}).") from None
+def _wheel_metadata(path, filename, limits):
+    label = f"Invalid wheel {filename!r}"
+    with open_zip(path, limits, label) as archive:
+        names = archive.namelist()
+        dist_infos = {n.split("/", 1)[0] for n in names if n.split("/", 1)[0].endswith(".dist-info")}
+        if len(dist_infos) != 1:
+            raise InvalidPackage(
+                f"{label}: expected exactly one .dist-info directory, found {len(dist_infos)}."
+            )
+        dist_info = dist_infos.pop()
+        for required in ("METADATA", "WHEEL"):
+            if f"{dist_info}/{required}" not in names:
+                raise InvalidPackage(f"{label}: {dist_info}/{required} is missing.")
+        return read_zip_member(archive, f"{dist_info}/METADATA", MAX_METADATA_BYTES, label)
 
 
-def _read_member(archive, member, filename):
-    info = archive.getinfo(member)
-    if info.file_size > MAX_METADATA_BYTES:
-        raise InvalidPackage(f"Invalid wheel {filename!r}: {member} is too large.")
-    try:
-        return archive.read(member)
-    except zipfile.BadZipFile as exc:
-        raise InvalidPackage(f"Invalid wheel {filename!r}: {member} is damaged ({exc}).") from None
-
-
-def _sdist_metadata(path, filename):
+def _sdist_metadata(path, filename, limits):
+    """PKG-INFO in the sdist's top-level directory. The whole archive is read, so that a bomb
+    anywhere in it is refused before it is stored."""
+    label = f"Invalid sdist {filename!r}"
     if filename.endswith(".zip"):
-        return _zip_sdist_metadata(path, filename)
-    try:
-        with tarfile.open(path, mode="r:gz") as archive:
-            for member in archive:
-                parts = member.name.split("/")
-                if len(parts) == 2 and parts[1] == "PKG-INFO" and member.isfile():
-                    if member.size > MAX_METADATA_BYTES:
-                        raise InvalidPackage(f"Invalid sdist {filename!r}: PKG-INFO is too large.")
-                    return archive.extractfile(member).read()
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise InvalidPackage(f"Invalid sdist {filename!r}: not a readable .tar.gz ({exc}).") from None
-    raise InvalidPackage(f"Invalid sdist {filename!r}: no PKG-INFO in its top-level directory.")
+        return _zip_sdist_metadata(path, label, limits)
+    found = None
+    with open_tar(path, "gz", limits, label) as archive:
+        for member in archive:
+            parts = member.name.split("/")
+            if found is None and len(parts) == 2 and parts[1] == "PKG-INFO" and member.isfile():
+                found = archive.read(member, MAX_METADATA_BYTES, "PKG-INFO")
+    if found is None:
+        raise InvalidPackage(f"{label}: no PKG-INFO in its top-level directory.")
+    return found
 
 
-def _zip_sdist_metadata(path, filename):
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                parts = name.split("/")
-                if len(parts) == 2 and parts[1] == "PKG-INFO":
-                    return _read_member(archive, name, filename)
-    except zipfile.BadZipFile as exc:
-        raise InvalidPackage(f"Invalid sdist {filename!r}: not a valid zip archive ({exc}).") from None
-    raise InvalidPackage(f"Invalid sdist {filename!r}: no PKG-INFO in its top-level directory.")
+def _zip_sdist_metadata(path, label, limits):
+    with open_zip(path, limits, label) as archive:
+        for name in archive.namelist():
+            parts = name.split("/")
+            if len(parts) == 2 and parts[1] == "PKG-INFO":
+                return read_zip_member(archive, name, MAX_METADATA_BYTES, label)
+    raise InvalidPackage(f"{label}: no PKG-INFO in its top-level directory.")
 
 
 def _json_metadata(metadata):

@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
+from formats.archives import Limits
 from registry.errors import Conflict, InvalidPackage, RegistryError
 from registry.models import PackageFile, Role
 from registry.services import access, ingest, publications, signing_keys
@@ -55,7 +56,9 @@ def upload(repository, actor, filename, spooled):
         raise InvalidPackage(f"{filename!r} is not an .rpm file name.")
     uploaded_at = timezone.now().timestamp()
     # Read before signing: a bad file is refused as it was sent.
-    package = parser.read(spooled.path, filename, sha256=spooled.digests.sha256, time_file=uploaded_at)
+    limits = Limits.from_settings(django_settings)
+    package = parser.read(spooled.path, filename, sha256=spooled.digests.sha256, time_file=uploaded_at,
+                          limits=limits)
     path = parser.package_path(filename)
     existing = _same_upload(repository, path, spooled)
     if existing is not None:
@@ -68,7 +71,7 @@ def upload(repository, actor, filename, spooled):
         if stored_bytes is not spooled:
             # The signature header grew: the checksum and header range are the signed file's.
             package = parser.read(stored_bytes.path, filename, sha256=stored_bytes.digests.sha256,
-                                  time_file=uploaded_at)
+                                  time_file=uploaded_at, limits=limits)
         with transaction.atomic():
             stored, created = ingest.store(repository, actor, ingest.NewFile(
                 package_name=package.name,

@@ -1,5 +1,6 @@
-"""RPM packages, read with createrepo_c (the header, as createrepo writes it into repodata) and
-rpmfile (the payload digest): what a repository records of a package at upload. Plain Python.
+"""RPM packages, read with createrepo_c (the header, as createrepo writes it into repodata, and
+its location in the file) and the payload digest the header records: what a repository records
+of a package at upload. Plain Python.
 
 The primary, filelists and other records are dumped here, once, with the package's final
 location and checksum, so a publication only joins stored records.
@@ -7,11 +8,12 @@ location and checksum, so a publication only joins stored records.
 
 import hashlib
 import re
+import struct
 from dataclasses import dataclass
 
 import createrepo_c as cr
-import rpmfile
 
+from formats.archives import DEFAULT_LIMITS
 from registry.errors import InvalidPackage
 
 # The lead every RPM file starts with (rpm's lib/rpmlead.c).
@@ -23,6 +25,13 @@ VERSION_RE = re.compile(r"^[A-Za-z0-9._+~^]{1,64}$")
 ARCH_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 # OpenPGP hash algorithm ids (RFC 4880 9.4) that rpm writes as PAYLOADDIGESTALGO.
 PAYLOAD_DIGESTS = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}
+# rpm's lib/header.c: a header starts with this magic, a version byte and 4 reserved bytes, then
+# the number of index entries and the size of the data store (both big-endian).
+HEADER_MAGIC = b"\x8e\xad\xe8"
+PAYLOADDIGEST_TAG = 5092  # RPM_STRING_ARRAY_TYPE
+PAYLOADDIGESTALGO_TAG = 5093  # RPM_INT32_TYPE
+STRING_ARRAY_TYPE = 8
+INT32_TYPE = 4
 CHANGELOG_LIMIT = 10
 DEPENDENCY_KINDS = ("provides", "requires", "conflicts", "obsoletes", "recommends", "suggests",
                     "supplements", "enhances")
@@ -74,10 +83,12 @@ def package_path(filename):
     return f"Packages/{filename[0].lower()}/{filename}"
 
 
-def read(path, filename, *, sha256, location_href=None, time_file=0):
+def read(path, filename, *, sha256, location_href=None, time_file=0, limits=DEFAULT_LIMITS):
     """The RpmPackage of the .rpm at `path`, whose sha256 is `sha256`, to be served at
     `location_href` (default: package_path of its canonical name). Raises InvalidPackage for
-    anything but a whole, well-formed RPM whose name agrees with `filename`."""
+    anything but a whole, well-formed RPM whose name agrees with `filename`, and for one whose
+    header declares a payload beyond the archive `limits` (the payload itself is never
+    decompressed here: its digest is taken over the compressed bytes)."""
     label = filename or "the file"
     with open(path, "rb") as handle:
         if handle.read(4) != LEAD_MAGIC:
@@ -89,13 +100,15 @@ def read(path, filename, *, sha256, location_href=None, time_file=0):
             f"Invalid RPM {label}: the header cannot be read (truncated or damaged): {exc}"
         ) from None
     _check_identity(pkg, label)
+    limits.check_expansion(int(pkg.size_archive or 0), int(pkg.size_package or 0),
+                           f"Invalid RPM {label}")
     expected = canonical_filename(pkg.name, pkg.version, pkg.release, pkg.arch)
     if filename != expected:
         raise InvalidPackage(
             f"The file name {filename!r} does not match the package's header "
             f"({pkg.name}-{pkg.version}-{pkg.release}.{pkg.arch}): name it {expected!r}."
         )
-    _check_payload(path, pkg.rpm_header_end, label)
+    _check_payload(path, pkg.rpm_header_start, pkg.rpm_header_end, label)
     if pkg.pkgId != sha256:
         raise InvalidPackage(f"Invalid RPM {label}: the file changed while it was read.")
     pkg.location_href = location_href or package_path(expected)
@@ -138,30 +151,50 @@ def _check_identity(pkg, label):
         raise InvalidPackage(f"Invalid RPM {label}: the epoch {pkg.epoch!r} is not a number.")
 
 
-def _check_payload(path, header_end, label):
+def _check_payload(path, header_start, header_end, label):
     """The payload after the header is whole: its digest is the one the header records
     (rpm >= 4.14 writes one; older packages are checked by their header only)."""
-    try:
-        with open(path, "rb") as handle:
-            _range, headers = rpmfile.headers.get_headers(handle)
-    except Exception as exc:  # rpmfile raises bare struct/Value/Index errors on damaged input
-        raise InvalidPackage(f"Invalid RPM {label}: the header cannot be read ({exc}).") from None
-    expected = headers.get("payloaddigest")
-    algorithm = PAYLOAD_DIGESTS.get(headers.get("payloaddigestalgo", 8))
-    if not expected or algorithm is None:
-        return
-    expected = expected[0] if isinstance(expected, list) else expected
-    expected = expected.decode("ascii", "replace") if isinstance(expected, bytes) else str(expected)
-    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
+        expected, algorithm_id = _payload_digest_tags(handle, header_start, header_end, label)
+        algorithm = PAYLOAD_DIGESTS.get(algorithm_id if algorithm_id is not None else 8)
+        if not expected or algorithm is None:
+            return
+        digest = hashlib.new(algorithm)
         handle.seek(header_end)
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
-    if digest.hexdigest() != expected:
+    if digest.hexdigest() != expected.decode("ascii", "replace"):
         raise InvalidPackage(
             f"Invalid RPM {label}: the payload does not match the header's digest "
             "(the file is truncated or damaged)."
         )
+
+
+def _payload_digest_tags(handle, header_start, header_end, label):
+    """(PAYLOADDIGEST's first string or None, PAYLOADDIGESTALGO or None) of the main header,
+    which createrepo_c (librpm) has already read and checked. Only these two entries are
+    looked at: a general header reader (rpmfile's) copies the rest of the data store for every
+    string entry it extracts, which a header of thousands of entries turns into minutes."""
+    handle.seek(header_start)
+    intro = handle.read(16)
+    if len(intro) != 16 or intro[:3] != HEADER_MAGIC:
+        raise InvalidPackage(f"Invalid RPM {label}: the header cannot be read (no header magic).")
+    entries, store_size = struct.unpack(">II", intro[8:])
+    if 16 + 16 * entries + store_size != header_end - header_start:
+        raise InvalidPackage(f"Invalid RPM {label}: the header's size does not match its index.")
+    index = handle.read(16 * entries)
+    store = handle.read(store_size)
+    if len(index) != 16 * entries or len(store) != store_size:
+        raise InvalidPackage(f"Invalid RPM {label}: the header is truncated.")
+    digest = algorithm = None
+    for tag, kind, offset, count in struct.iter_unpack(">iIII", index):
+        if tag == PAYLOADDIGEST_TAG and kind == STRING_ARRAY_TYPE and count >= 1 and offset < store_size:
+            end = store.find(b"\0", offset)
+            digest = store[offset:end] if end != -1 else None
+        elif tag == PAYLOADDIGESTALGO_TAG and kind == INT32_TYPE and count >= 1 \
+                and offset + 4 <= store_size:
+            (algorithm,) = struct.unpack_from(">i", store, offset)
+    return digest, algorithm
 
 
 def _dependency(entry):

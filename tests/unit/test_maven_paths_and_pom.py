@@ -115,6 +115,7 @@ EXTERNAL = b"""<?xml version="1.0"?>
     (EXTERNAL, "DTDs, entities and external references are not accepted"),
     (b"this is not xml", "not well-formed XML"),
     (b"<project><groupId>g</groupId>", "not well-formed XML"),
+    (b'<?xml version="1.0" encoding="TTF-8"?><project/>', "unknown encoding: TTF-8"),  # found by fuzzing
     (b"<settings/>", "not <project>"),
     (b"<project><groupId>g</groupId><version>1</version></project>", "no artifactId"),
     (b"<project><groupId>g</groupId><artifactId>a</artifactId><version>${revision}</version></project>",
