@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI's files, served from here: /api/docs/ needs no CDN (and no internet).
+    "drf_spectacular_sidecar",
     "registry",
     # One line per format: its AppConfig.ready() registers the plugin.
     "formats.pypi",
@@ -130,6 +132,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer, static files' included (registry/csp.py).
+    "registry.csp.ContentSecurityPolicyMiddleware",
     # First after security: it counts every answer, the other middleware's included.
     "registry.metrics.RequestMetricsMiddleware",
     # The admin's and the API docs' static files, with no web server in front in the embedded mode.
@@ -352,6 +356,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Repositories, packages, versions, files and tokens of the registry.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: it would load an image from the validator's host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Proxy repositories (docs/proxies.md): after PROXY_FAILURE_THRESHOLD failures in a row an
@@ -362,6 +372,23 @@ PROXY_FAILURE_THRESHOLD = env_int("PROXY_FAILURE_THRESHOLD", 3)
 PROXY_RETRY_SECONDS = env_int("PROXY_RETRY_SECONDS", 60)
 PROXY_MAX_DOCUMENT_SIZE = env_int("PROXY_MAX_DOCUMENT_SIZE", 128 * 1024 * 1024)
 PROXY_VERIFY_BEFORE_SERVE = env_int("PROXY_VERIFY_BEFORE_SERVE", 1024 * 1024)
+
+# The web UI's Content-Security-Policy: nothing from another host, no inline script or style, no
+# framing (registry/csp.py gives /repository/ answers a stricter, sandboxing one).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

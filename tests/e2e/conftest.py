@@ -167,8 +167,10 @@ class LiveServer:
             return [future.result() for future in futures]
 
     def spawn(self):
-        """Migrate, then start gunicorn; `wait_until_ready` waits for it to answer."""
-        self.manage("migrate", "--noinput", "-v", "0")
+        """Migrate and collect the static files (as `make run` does), then start gunicorn;
+        `wait_until_ready` waits for it to answer."""
+        self.manage_concurrently((["migrate", "--noinput", "-v", "0"], {}),
+                                 (["collectstatic", "--noinput", "-v", "0"], {}))
         command = [
             str(BIN / "gunicorn"), "registry.wsgi:application", "--config", "python:registry.gunicorn_conf",
             "--bind", self.host, "--workers", "2", "--timeout", "120",

@@ -90,6 +90,7 @@ class Nginx:
             "NGINX_TLS_KEY": str(key),
             "NGINX_MAX_BODY_SIZE": max_body,
             "S3_INTERNAL_ENDPOINT": s3_endpoint,
+            "NGINX_ACCESS_LOG": str(self.folder / "logs" / "access.log"),
         })
         (self.folder / "registry.conf").write_text(site)
         temp = self.folder / "temp"

@@ -9,11 +9,13 @@ other tests, from 127.0.0.1, are not throttled."""
 import base64
 import http.client
 import socket
+import ssl
 import time
 
 import pytest
 
 from .conftest import USER
+from .processes import Nginx, certificate_authority
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +62,33 @@ def test_secrets_stay_out_of_every_log_line(server):
     assert f"{server.admin_token[:12]}[redacted] [" in log  # the Basic user name
     assert f"GET /repository/{repository}/-/ping?token=[redacted] HTTP/1.1" in log
     assert "https://[redacted]@elsewhere.example/page" in log
+
+
+def test_nginx_logs_no_secret_either(server, tmp_path):
+    """The deployment's nginx (deploy/nginx/registry.conf.template) in front of the server."""
+    ca, certificate, key = certificate_authority(tmp_path / "tls")
+    nginx = Nginx(tmp_path / "nginx", upstreams=[server.host], certificate=certificate, key=key,
+                  s3_endpoint="http://127.0.0.1:9")
+    nginx.start()
+    try:
+        context = ssl.create_default_context(cafile=str(ca))
+        secret = server.admin_token
+        connection = http.client.HTTPSConnection("127.0.0.1", nginx.https_port, context=context, timeout=30)
+        basic = base64.b64encode(f"{secret}:".encode()).decode()
+        for path in (f"/repository/e2e-nginx-log/-/user/token/{secret}", f"/repository/e2e-nginx-log/-/ping?token={secret}"):
+            connection.request("GET", path, headers={"Authorization": f"Basic {basic}",
+                                                     "Referer": "https://bob:hunter2@elsewhere.example/"})
+            connection.getresponse().read()
+        connection.close()
+        deadline = time.monotonic() + 10
+        while "/-/ping" not in nginx.access_log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = nginx.access_log()
+    finally:
+        nginx.stop()
+    assert secret not in log and "hunter2" not in log, log
+    assert f'"GET /repository/e2e-nginx-log/-/user/token/{secret[:12]}[redacted] HTTP/1.1" 401' in log, log
+    assert '"GET /repository/e2e-nginx-log/-/ping HTTP/1.1"' in log, log
 
 
 def request_from(server, address, path, authorization):
