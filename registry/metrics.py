@@ -100,8 +100,18 @@ def metrics_view(request):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
     expected = settings.METRICS_TOKEN
     if expected:
+        from registry import throttle
+        from registry.http import client_address
+
+        # METRICS_TOKEN is a secret an operator chose, maybe a weak one: throttled like a
+        # password (a blocked address gets it unchecked).
+        address = client_address(request)
+        if seconds := throttle.blocked(address):
+            return _throttled(throttle.too_many(seconds))
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), expected.encode()):
+            if seconds := throttle.record_failure(address, "METRICS_TOKEN"):
+                return _throttled(throttle.too_many(seconds))
             return HttpResponse("Metrics need the METRICS_TOKEN as a Bearer token.\n", status=401,
                                 content_type="text/plain; charset=utf-8",
                                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
@@ -109,6 +119,14 @@ def metrics_view(request):
         return HttpResponse("Metrics are served only on this host's loopback address unless "
                             "METRICS_TOKEN is set.\n", status=403, content_type="text/plain; charset=utf-8")
     return HttpResponse(exposition(), content_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+
+def _throttled(error):
+    from registry.http import text_error
+
+    response = text_error(error)
+    response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 # Headers a reverse proxy adds: a request relayed by a proxy on this host comes from loopback

@@ -235,3 +235,17 @@ def test_the_address_is_the_clients_behind_a_trusted_proxy(client, personas, sma
                           content_type="application/json", HTTP_X_FORWARDED_FOR="192.0.2.200", **owner)
     assert created.status_code == 201, created.content
     assert AuditEvent.objects.get(action="token.create", detail__name="via-proxy").remote_addr == "192.0.2.200"
+
+
+# --- the metrics token -----------------------------------------------------------------------------
+
+
+def test_the_metrics_token_is_throttled_like_a_password(client, settings, small_limits):
+    settings.METRICS_TOKEN = "scrape-secret"
+    for n in range(2):
+        response = client.get("/-/metrics", HTTP_AUTHORIZATION=f"Bearer guess-{n}", REMOTE_ADDR=ATTACKER)
+        assert response.status_code == 401
+    assert_throttled(client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer guess", REMOTE_ADDR=ATTACKER), 60)
+    # Not even checked from that address now; the scraper elsewhere is not slowed down.
+    assert_throttled(client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret", REMOTE_ADDR=ATTACKER), 60)
+    assert client.get("/-/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret", REMOTE_ADDR=ELSEWHERE).status_code == 200
