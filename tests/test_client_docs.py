@@ -1,0 +1,28 @@
+"""docs/clients.md lists exactly the rows of the client matrix the end-to-end tests run."""
+
+import re
+from pathlib import Path
+
+from tests.e2e.client_matrix import MATRIX
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "clients.md"
+
+
+def documented_rows():
+    text = DOC.read_text()
+    table = re.search(r"<!-- matrix:.*?-->\n(.*?)<!-- end of matrix -->", text, re.DOTALL)
+    assert table, "docs/clients.md has no matrix table"
+    rows = []
+    for line in table.group(1).splitlines()[2:]:  # past the header and its rule
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        rows.append((cells[0], cells[1]))
+    return rows
+
+
+def test_the_documented_matrix_is_the_tested_one():
+    assert documented_rows() == [(row.client, row.version) for row in MATRIX]
+
+
+def test_every_row_is_named_once():
+    ids = [row.id for row in MATRIX]
+    assert len(ids) == len(set(ids))
