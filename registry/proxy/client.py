@@ -67,8 +67,7 @@ def get(upstream, url, *, home, headers=None, decode=True):
         if authorization and origin(url) == allowed:
             sent.update(authorization)
         try:
-            response = _pool.request("GET", url, headers=sent, timeout=timeout, retries=False,
-                                     redirect=False, preload_content=False, decode_content=decode)
+            response = _request(url, sent, timeout, decode)
         except urllib3.exceptions.NewConnectionError as exc:
             raise FetchError(f"Cannot connect to the upstream {_where(url)}: {_reason(exc)}") from None
         except urllib3.exceptions.TimeoutError:
@@ -84,6 +83,17 @@ def get(upstream, url, *, home, headers=None, decode=True):
             continue
         return response, url
     raise FetchError(f"The upstream redirected more than {MAX_REDIRECTS} times.")
+
+
+def _request(url, headers, timeout, decode):
+    try:
+        return _pool.request("GET", url, headers=headers, timeout=timeout, retries=False,
+                             redirect=False, preload_content=False, decode_content=decode)
+    except urllib3.exceptions.ProtocolError:
+        # A kept-alive connection the upstream had closed meanwhile: once more on a new one
+        # (a GET is safe to repeat; timeouts are not retried, the breaker counts them).
+        return _pool.request("GET", url, headers=headers, timeout=timeout, retries=False,
+                             redirect=False, preload_content=False, decode_content=decode)
 
 
 def read_limited(response, limit):

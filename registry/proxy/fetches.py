@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, OperationalError, connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -189,7 +189,7 @@ def _lead(fetch_pk, repository_pk, wanted, actor):
         repository = Repository.objects.select_related("upstream").get(pk=repository_pk)
         _download(fetch_pk, repository, wanted, actor)
         # Stored: nothing is left to wait for. Rows of failures stay a while (see _follow).
-        UpstreamFetch.objects.filter(pk=fetch_pk).delete()
+        _record(lambda: UpstreamFetch.objects.filter(pk=fetch_pk).delete())
     except RegistryError as exc:
         _fail(fetch_pk, exc.status, exc.message)
     except Exception as exc:  # the fetch must end in a state others can read, whatever broke
@@ -234,8 +234,8 @@ def _download(fetch_pk, repository, wanted, actor):
 
 def _spool(fetch_pk, repository, wanted, actor, response, fd, spool_path, size):
     upstream = repository.upstream
-    UpstreamFetch.objects.filter(pk=fetch_pk).update(
-        state=State.STREAMING, spool=spool_path, size=size, heartbeat=timezone.now())
+    _record(lambda: UpstreamFetch.objects.filter(pk=fetch_pk).update(
+        state=State.STREAMING, spool=spool_path, size=size, heartbeat=timezone.now()))
     hasher = MultiHasher(settings.MAX_UPLOAD_SIZE)
     beat = time.monotonic()
     try:
@@ -245,7 +245,8 @@ def _spool(fetch_pk, repository, wanted, actor, response, fd, spool_path, size):
                 out.write(chunk)
                 out.flush()  # followers read the spool as it grows
                 if time.monotonic() - beat > HEARTBEAT_SECONDS:
-                    UpstreamFetch.objects.filter(pk=fetch_pk).update(heartbeat=timezone.now())
+                    _record(lambda: UpstreamFetch.objects.filter(pk=fetch_pk).update(
+                        heartbeat=timezone.now()))
                     beat = time.monotonic()
     except Exception as exc:
         message = f"The upstream's {wanted.filename} broke off: {exc}"
@@ -277,8 +278,20 @@ def _verify(repository, wanted, digests, size):
 
 
 def _fail(fetch_pk, status, message):
-    UpstreamFetch.objects.filter(pk=fetch_pk).update(
-        state=State.FAILED, error_status=status, error=message[:4000], heartbeat=timezone.now())
+    _record(lambda: UpstreamFetch.objects.filter(pk=fetch_pk).update(
+        state=State.FAILED, error_status=status, error=message[:4000], heartbeat=timezone.now()))
+
+
+def _record(write, attempts=100):
+    """A write of the leader's state, retried while SQLite says a table is locked: waiting
+    requests read that state, and a lost write would leave them waiting for a dead leader."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(POLL_SECONDS)
 
 
 def _error(fetch):

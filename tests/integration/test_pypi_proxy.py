@@ -32,6 +32,27 @@ def closed_port():
 
 
 @pytest.fixture(autouse=True)
+def _sqlite_readers_do_not_lock():
+    """Django's in-memory SQLite test database is in shared-cache mode, where a reader's table
+    lock makes a concurrent writer fail at once ("database table is locked") instead of waiting
+    as with the server's file database. The proxy's fetch thread writes while requests read, so
+    here readers read without locks."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    def unlocked_reads(sender, connection, **kwargs):
+        if connection.vendor == "sqlite":
+            connection.cursor().execute("PRAGMA read_uncommitted = 1")
+
+    connection_created.connect(unlocked_reads)
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        unlocked_reads(None, connection)
+    yield
+    connection_created.disconnect(unlocked_reads)
+
+
+@pytest.fixture(autouse=True)
 def _no_kept_alive_upstream_connections():
     """The live server's request threads end with the test, not with a kept-alive connection."""
     yield
