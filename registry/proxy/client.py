@@ -42,8 +42,12 @@ def credentials(upstream):
     """The Authorization header for the upstream, or {}: Basic with a username, else Bearer."""
     if not upstream.secret_sealed:
         return {}
-    secret = sealing.unseal(upstream.secret_sealed, settings.SIGNING_KEY_SECRETS,
-                            sealing.UPSTREAM_CREDENTIALS)
+    try:
+        secret = sealing.unseal(upstream.secret_sealed, settings.SIGNING_KEY_SECRETS,
+                                sealing.UPSTREAM_CREDENTIALS)
+    except sealing.SealError:
+        raise FetchError("The upstream's credentials do not open with SIGNING_KEY_SECRETS "
+                         "(changed without re-sealing?); set them again.") from None
     if upstream.username:
         pair = base64.b64encode(f"{upstream.username}:{secret}".encode()).decode()
         return {"Authorization": f"Basic {pair}"}

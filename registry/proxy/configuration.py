@@ -114,6 +114,18 @@ def apply(repository, cleaned):
     return changed
 
 
+def reseal_credentials():
+    """Seal every upstream's credentials with the current (first) SIGNING_KEY_SECRETS entry, as
+    signing_keys.reseal_all does for keys (docs/signing.md); returns how many."""
+    count = 0
+    for upstream in Upstream.objects.exclude(secret_sealed=None):
+        upstream.secret_sealed = sealing.reseal(upstream.secret_sealed, settings.SIGNING_KEY_SECRETS,
+                                                sealing.UPSTREAM_CREDENTIALS)
+        upstream.save(update_fields=["secret_sealed"])
+        count += 1
+    return count
+
+
 def upstream_of(repository):
     """The repository's Upstream row (made with the defaults for a proxy created without one,
     e.g. in the Django admin); UpstreamFailed when no upstream URL is set."""

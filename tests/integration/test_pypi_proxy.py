@@ -440,3 +440,18 @@ def test_settings_page_shows_health_and_changes_the_upstream(client, owner, pers
     client.post("/ui/repositories/py-proxy/settings/", {"section": "invalidate", "package": ""})
     assert not UpstreamDocument.objects.filter(repository__name="py-proxy").exists()
     assert "Proxy of" in client.get("/ui/repositories/py-proxy/").content.decode()
+
+
+def test_credentials_follow_a_change_of_the_sealing_secret(client, owner, settings, upstream):
+    settings.SIGNING_KEY_SECRETS = ["old-secret"]
+    create_proxy(client, owner, upstream["url"], token="upstream-token")
+    from registry.proxy import client as upstream_client, configuration
+
+    settings.SIGNING_KEY_SECRETS = ["new-secret", "old-secret"]
+    assert configuration.reseal_credentials() == 1
+    settings.SIGNING_KEY_SECRETS = ["new-secret"]
+    assert upstream_client.credentials(Upstream.objects.get()) == {"Authorization": "Bearer upstream-token"}
+    # Opened with neither: the upstream is not called with broken credentials, and says why.
+    settings.SIGNING_KEY_SECRETS = ["another"]
+    failed = page(client, "proxied-pkg")
+    assert failed.status_code == 502 and "SIGNING_KEY_SECRETS" in failed.content.decode()
