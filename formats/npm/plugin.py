@@ -6,7 +6,7 @@ from formats.archives import Limits
 from registry.http import REALM, reason_phrase
 from registry.plugins import FormatPlugin, SettingField
 
-from . import details, ingest, parser, views
+from . import details, ingest, parser, proxy, views
 
 # A package name in a URL: `@scope/name` (npm sends `@scope%2fname`, which arrives decoded) or
 # an unscoped name. `-` starts the registry's own endpoints.
@@ -46,6 +46,31 @@ class NpmPlugin(FormatPlugin):
             re_path(rf"^{NAME}/-/(?P<filename>[^/]+)/-rev/(?P<rev>[^/]+)$", views.tarball_revision),
             re_path(rf"^{NAME}/(?P<spec>[^/]+)$", views.version_manifest),
         ]
+
+    def proxy_urlpatterns(self):
+        # The hosted URL shape, so that a client's configuration does not depend on the kind;
+        # login and tokens are the registry's, not the upstream's, and work as on a hosted one.
+        return [
+            re_path(r"^-/ping/?$", views.ping),
+            re_path(r"^-/whoami/?$", views.whoami),
+            re_path(r"^-/v1/login/?$", views.web_login),
+            re_path(r"^-/user/org\.couchdb\.user:(?P<username>[^/]+)(?:/-rev/(?P<rev>[^/]+))?$",
+                    views.couch_user),
+            re_path(r"^-/user/token/(?P<secret>[^/]+)$", views.logout),
+            re_path(r"^-/npm/v1/tokens/?$", views.npm_tokens),
+            re_path(r"^-/npm/v1/tokens/token/(?P<key>[^/]+)$", views.npm_token),
+            re_path(r"^-/npm/v1/security/(?P<rest>.*)$", views.audit_endpoint),
+            re_path(rf"^-/package/{NAME}/dist-tags/?$", proxy.dist_tags),
+            re_path(rf"^-/package/{NAME}/dist-tags/(?P<tag>[^/]+)$", proxy.dist_tag),
+            re_path(rf"^{NAME}/?$", proxy.package),
+            re_path(rf"^{NAME}/-rev/(?P<rev>[^/]+)$", proxy.refuse_write),
+            re_path(rf"^{NAME}/-/(?P<filename>[^/]+)$", proxy.tarball),
+            re_path(rf"^{NAME}/-/(?P<filename>[^/]+)/-rev/(?P<rev>[^/]+)$", proxy.refuse_write),
+            re_path(rf"^{NAME}/(?P<spec>[^/]+)$", proxy.version_manifest),
+        ]
+
+    def proxy_document_keys(self, name):
+        return proxy.document_keys(name)
 
     def ingest(self, repository, actor, upload):
         """A tarball sent through the REST API: published under the name and version of its

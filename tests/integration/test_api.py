@@ -69,7 +69,7 @@ def test_create_repository_needs_the_permission_and_an_admin_token(client, perso
       "upstream": {"url": "https://user:pw@pypi.example/simple/"}}, "upstream"),
     ({"name": "ok", "format": "pypi", "kind": "hosted", "upstream": {"url": "https://pypi.example/"}},
      "upstream"),
-    ({"name": "ok", "format": "npm", "kind": "proxy", "upstream": {"url": "https://npm.example/"}},
+    ({"name": "ok", "format": "rpm", "kind": "proxy", "upstream": {"url": "https://rpm.example/"}},
      "kind"),
 ])
 def test_create_repository_validation(client, personas, body, field):
