@@ -10,15 +10,29 @@ import concurrent.futures
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
 
 from tests.fixtures.dists import build_wheel
 
-from .conftest import ADMIN, ADMIN_PASSWORD, BIN, USER, LiveServer, _server_environment, own_database
+from .conftest import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    BIN,
+    ROOT,
+    USER,
+    LiveServer,
+    _answers,
+    _free_port,
+    _server_environment,
+    fail_or_skip,
+    own_database,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -126,6 +140,57 @@ def test_fifty_concurrent_first_requests_make_one_upstream_fetch(server, upstrea
         answers = list(pool.map(download, range(50)))
     assert answers == [(200, expected)] * 50
     assert upstream_requests(upstream, f"packages/big-pkg/{big.name}") == 1
+
+
+PYPISERVER = "pypiserver==2.4.2"
+
+
+@pytest.fixture(scope="module")
+def pypiserver(tmp_path_factory):
+    """pypiserver (a peer implementation, HTML pages only, relative links) serving a folder with
+    peer-app 1.0 (which requires peer-lib) and peer-lib 1.0; installed once under
+    var/test-clients from the package registry this machine uses."""
+    venv = ROOT / "var" / "test-clients" / PYPISERVER.replace("==", "-")
+    binary = venv / "bin" / "pypi-server"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        installed = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
+                                    "--disable-pip-version-check", PYPISERVER],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if installed.returncode != 0:
+            shutil.rmtree(venv, ignore_errors=True)
+            fail_or_skip(f"could not install {PYPISERVER}: {installed.stdout.decode()[-2000:]}")
+    folder = tmp_path_factory.mktemp("pypiserver")
+    packages = folder / "packages"
+    packages.mkdir()
+    build_wheel(packages, "peer-app", "1.0", requires_dist=["peer-lib"])
+    build_wheel(packages, "peer-lib", "1.0")
+    port = _free_port()
+    with (folder / "log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(binary), "run", "-p", str(port), "-i", "127.0.0.1", "--disable-fallback",
+             "--hash-algo", "sha256", "-a", ".", "-P", ".", str(packages)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(port):
+            assert process.poll() is None and time.monotonic() < deadline, (folder / "log").read_text()
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/simple/"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_pip_installs_through_a_proxy_of_a_peer_server(server, pypiserver, clients):
+    server.api("POST", "repositories/", {"name": "e2e-pypiserver-proxy", "format": "pypi",
+                                         "kind": "proxy", "visibility": "public",
+                                         "upstream": {"url": pypiserver}}, expect=(201,))
+    python = clients.venv()
+    clients.pip("install", "--index-url", server.index_url("e2e-pypiserver-proxy"), "peer-app",
+                python=python, check=True)
+    assert installed(clients, python, "peer_app") == "1.0"
+    assert installed(clients, python, "peer_lib") == "1.0"
 
 
 def test_cached_packages_install_with_the_upstream_stopped(server, upstream, proxies, clients):
