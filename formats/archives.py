@@ -118,7 +118,13 @@ class _Counting:
 
 
 class _Expanding:
-    """The expanded side: every byte tarfile reads passes here and is judged against the limits."""
+    """The expanded side: every byte tarfile reads passes here and is judged against the limits.
+
+    A decompressor's error is kept, not raised, and reads as the end of the stream: tarfile
+    reads ahead, so bytes after the tar's end that no decompressor reads (trailing garbage, a
+    cut-off trailer) reach the decompressor while the last headers are read. They unpack to
+    nothing on any client; TarReader decides, knowing where the tar ended, whether the error
+    broke the archive."""
 
     def __init__(self, stream, compressed, limits, label):
         self.stream = stream
@@ -126,9 +132,19 @@ class _Expanding:
         self.limits = limits
         self.label = label
         self.count = 0
+        self.failure = None
 
     def read(self, size=-1):
-        data = self.stream.read(size if size is not None and 0 < size <= CHUNK else CHUNK)
+        if self.failure is not None:
+            return b""
+        # read1: one step of the decompressor, so that an error after good data does not take
+        # that data with it.
+        read = getattr(self.stream, "read1", self.stream.read)
+        try:
+            data = read(size if size is not None and 0 < size <= CHUNK else CHUNK)
+        except _UNDECODABLE as exc:
+            self.failure = exc
+            return b""
         self.count += len(data)
         self.limits.check_expansion(self.count, self.compressed.count, self.label)
         return data
@@ -177,8 +193,8 @@ class _SparseMember(Exception):
     pass
 
 
-_READ_ERRORS = (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError,
-                zstandard.ZstdError, ValueError)
+_UNDECODABLE = (OSError, EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
+_READ_ERRORS = (tarfile.TarError, ValueError, *_UNDECODABLE)
 
 
 class TarReader:
@@ -207,11 +223,16 @@ class TarReader:
             self._limits.check_members(count, self._label)
             self._limits.check_member(member.name, member.size, self._label)
             yield member
-        with self._translated():
-            self._expanding.drain()
+        self._expanding.drain()
+        # tarfile ends an archive at its first zero block (its end marker) and also, quietly,
+        # where the data stops: a decompressor's error before the marker was whole broke the
+        # archive.
+        failure = self._expanding.failure
+        if failure is not None and self._expanding.count < self._archive.offset + tarfile.BLOCKSIZE:
+            raise InvalidPackage(f"{self._label}: not a {self._kind} ({_reason(failure)}).")
 
     def _translated(self):
-        return _translated_tar_errors(self._label, self._kind)
+        return _translated_tar_errors(self._label, self._kind, self._expanding)
 
     def read(self, member, max_bytes, what):
         """The bytes of the regular-file `member` (the one just yielded), refused past
@@ -227,8 +248,9 @@ class TarReader:
 
 
 @contextmanager
-def _translated_tar_errors(label, kind):
-    """Whatever tarfile and the decompressors raise on a damaged archive, as InvalidPackage."""
+def _translated_tar_errors(label, kind, expanding=None):
+    """Whatever tarfile and the decompressors raise on a damaged archive, as InvalidPackage
+    (with the decompressor's reason when the data stopped because of it)."""
     try:
         yield
     except _HeaderTooLarge as exc:
@@ -237,7 +259,8 @@ def _translated_tar_errors(label, kind):
     except _SparseMember:
         raise InvalidPackage(f"{label}: sparse files are not accepted in a package.") from None
     except _READ_ERRORS as exc:
-        raise InvalidPackage(f"{label}: not a {kind} ({_reason(exc)}).") from None
+        cause = expanding.failure if expanding is not None and expanding.failure else exc
+        raise InvalidPackage(f"{label}: not a {kind} ({_reason(cause)}).") from None
 
 
 @contextmanager
@@ -251,8 +274,8 @@ def open_tar(source, compression, limits, label, kind=None):
         source = owned = open(source, "rb")
     try:
         compressed = _Counting(source)
-        with _translated_tar_errors(label, kind):
-            expanding = _Expanding(_decompressed(compressed, compression), compressed, limits, label)
+        expanding = _Expanding(_decompressed(compressed, compression), compressed, limits, label)
+        with _translated_tar_errors(label, kind, expanding):
             archive = tarfile.open(fileobj=expanding, mode="r|", tarinfo=_BoundedTarInfo,
                                    bufsize=CHUNK)
         with archive:

@@ -158,6 +158,29 @@ def test_a_bomb_after_the_end_of_the_tar_is_refused(tmp_path):
         npm_parser.read_tarball(path)
 
 
+@pytest.mark.parametrize("compression", ["gz", "xz", "zst"])
+def test_undecodable_bytes_after_the_archive_are_ignored_as_before(tmp_path, compression):
+    """Garbage behind the compressed stream unpacks to nothing anywhere; tarfile never read it."""
+    head = bombs.small_tar({"package/package.json": MANIFEST}) + bombs.END_OF_TAR
+    path = tmp_path / "tail.tgz"
+    path.write_bytes(bombs.compress(head, compression) + b"\x00garbage" * 100)
+    with archives.open_tar(path, compression, Limits(), "x") as archive:
+        assert [member.name for member in archive] == ["package/package.json"]
+
+
+@pytest.mark.parametrize("compression", ["gz", "zst"])
+def test_a_stream_that_breaks_before_the_end_of_the_tar_is_refused(tmp_path, compression):
+    """Cut at a header's boundary, tarfile alone would end the archive there without a word.
+    (Python's xz reader takes garbage after a stream for its end, as tarfile always did.)"""
+    head = bombs.small_tar({"package/package.json": MANIFEST})
+    path = tmp_path / "cut.tgz"
+    path.write_bytes(bombs.compress(head, compression) + b"\x00garbage" * 100)
+    with pytest.raises(InvalidPackage, match=f"x: not a readable .tar.{compression}"):
+        with archives.open_tar(path, compression, Limits(), "x") as archive:
+            for _member in archive:
+                pass
+
+
 def test_a_member_read_is_capped_whatever_it_declares(tmp_path):
     path = make_tarball(tmp_path / "big.tgz", {"package.json": b"{}" + b" " * (2 * MiB)})
     with pytest.raises(InvalidPackage, match="package.json is larger than 1048576 bytes"):

@@ -69,3 +69,30 @@ def test_every_configured_handler_redacts():
     for name in ("django", "django.request", "django.server"):
         handlers = logging.getLogger(name).handlers
         assert [h for h in handlers if not type(h).__module__.startswith("_pytest")] == []
+
+
+def test_gunicorn_access_log_fields_are_redacted_even_in_a_custom_format():
+    import datetime
+
+    from gunicorn.config import Config
+
+    from registry.gunicorn_conf import RedactingLogger
+
+    config = Config()
+    config.set("access_log_format", config.access_log_format + ' "%({Authorization}i)s"')
+    logger = RedactingLogger(config)
+
+    class Response:
+        status, headers, sent = "200 OK", [], 12
+
+    class Request:
+        headers = [("AUTHORIZATION", f"Bearer {SECRET}")]
+
+    environ = {"REQUEST_METHOD": "DELETE", "RAW_URI": f"/-/user/token/{SECRET}", "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "192.0.2.1", "HTTP_REFERER": "https://bob:hunter2@elsewhere.example/",
+               "HTTP_AUTHORIZATION": "Basic " + "X190b2tlbl9fOnJlZ19h" * 3}
+    atoms = logger.atoms(Response(), Request(), environ, datetime.timedelta(milliseconds=5))
+    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    assert SECRET not in line and "hunter2" not in line
+    assert '"DELETE /-/user/token/reg_AbCdEfGh[redacted] HTTP/1.1" 200 12 "https://[redacted]@elsewhere.example/"' in line
+    assert line.endswith('"Bearer reg_AbCdEfGh[redacted]"')
