@@ -2,15 +2,18 @@
 verified against it, metadata accepted (and rebuilt on read), old SNAPSHOT builds pruned."""
 
 import hmac
+import logging
 
 from django.db import transaction
 
 from registry import files
-from registry.errors import InvalidPackage
+from registry.errors import InvalidPackage, UpstreamFailed
 from registry.models import PackageVersion, Repository, Role
 from registry.services import access, ingest, versions
 
 from . import pom
+
+logger = logging.getLogger(__name__)
 
 POLICIES = ("mixed", "release", "snapshot")
 MAX_CHECKSUM_BYTES = 1024
@@ -59,6 +62,31 @@ def store_file(repository, actor, maven_path, spooled):
             described = pom.parse(handle.read(pom.MAX_POM_BYTES + 1))
         _check_pom_agrees(described, maven_path)
 
+    return _record(repository, actor, maven_path, spooled, described)
+
+
+def cache_file(repository, actor, maven_path, spooled, source_url):
+    """A file a proxy fetched from its upstream and verified: stored like a deploy (audited as
+    file.cache), for whoever asked for it. A POM is read for the package pages when it can be;
+    one this server cannot read (a parent's property it does not resolve) is still served as
+    the upstream has it. Returns (PackageFile, created)."""
+    if spooled.digests.size == 0:
+        raise UpstreamFailed(f"{maven_path.filename} from the upstream is empty: not stored.")
+    described = None
+    if maven_path.extension == "pom" and not maven_path.classifier:
+        try:
+            with spooled.open() as handle:
+                described = pom.parse(handle.read(pom.MAX_POM_BYTES + 1))
+            _check_pom_agrees(described, maven_path)
+        except InvalidPackage as exc:
+            logger.info("repository %s: %s cached without its details: %s", repository.name,
+                        maven_path.path, exc.message)
+            described = None
+    return _record(repository, actor, maven_path, spooled, described,
+                   action="file.cache", detail={"cached_from": source_url})
+
+
+def _record(repository, actor, maven_path, spooled, described, action="file.upload", detail=None):
     def record_pom(_package, version, _file):
         if described is not None:
             PackageVersion.objects.filter(pk=version.pk).update(metadata=described.as_metadata())
@@ -85,6 +113,8 @@ def store_file(repository, actor, maven_path, spooled):
                 f"Conflict: {maven_path.filename} is a release and releases are immutable; "
                 "deploy a new version"
             ),
+            action=action,
+            detail=detail or {},
         ),
     )
 

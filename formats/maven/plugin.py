@@ -3,7 +3,7 @@ from django.urls import re_path
 from registry.errors import InvalidPackage
 from registry.plugins import FormatPlugin, SettingField
 
-from . import details, ingest, paths, version, views
+from . import details, ingest, paths, proxy, version, views
 
 
 class MavenPlugin(FormatPlugin):
@@ -31,6 +31,13 @@ class MavenPlugin(FormatPlugin):
     def urlpatterns(self):
         # The whole tree is the layout; the view tells files, checksums, metadata and folders apart.
         return [re_path(r"^(?P<rest>.*)$", views.resource)]
+
+    def proxy_urlpatterns(self):
+        # The same single pattern: a client's settings.xml does not depend on the kind.
+        return [re_path(r"^(?P<rest>.*)$", proxy.resource)]
+
+    def proxy_document_keys(self, name):
+        return proxy.document_keys(name)
 
     def maintain(self):
         return ingest.prune_all_snapshots()

@@ -112,6 +112,28 @@ def cached(repository, key):
     return Document(row) if row is not None else None
 
 
+def known_missing(repository, key):
+    """Whether the upstream answered "not found" for `key` less than negative_max_age ago: a
+    file's 404 (remembered with remember_missing) as well as a document's."""
+    upstream = configuration.upstream_of(repository)
+    since = timezone.now() - timedelta(seconds=upstream.negative_max_age)
+    return UpstreamDocument.objects.filter(repository=repository, key=key, status=NOT_FOUND,
+                                           checked__gt=since).exists()
+
+
+def remember_missing(repository, key):
+    """Remember the upstream's "not found" for a file at `key` (the negative cache)."""
+    row = UpstreamDocument.objects.filter(repository=repository, key=key).first()
+    _save(repository, row, key, status=NOT_FOUND, content={}, etag="", last_modified="")
+
+
+def forget_missing(repository, prefix):
+    """Drop the remembered "not found"s under `prefix`, e.g. when the index above them changed
+    (a new version may have brought them): the next request asks the upstream."""
+    return UpstreamDocument.objects.filter(repository=repository, key__startswith=prefix,
+                                           status=NOT_FOUND).delete()[0]
+
+
 def invalidate(actor, repository, package=None):
     """Forget the cached index documents of a proxy (of one package, by the format's keys, or
     all), as its admin: the next request asks the upstream. Cached files stay (they are

@@ -66,6 +66,12 @@ class Wanted:
     # store(repository, actor, spooled) → PackageFile: the format's ingest of verified bytes.
     store: object = field(compare=False)
     size: int | None = None
+    # False where the upstream publishes no digest for some files (Maven's .asc without
+    # checksums): such a file is taken unverified (logged) when `digests` is empty.
+    digest_required: bool = True
+    # True for a file the upstream may change in place (a Maven SNAPSHOT without timestamp):
+    # a stored copy whose digest differs from `digests` is fetched again and replaced.
+    refresh: bool = False
 
 
 def serve(request, repository, wanted):
@@ -73,7 +79,7 @@ def serve(request, repository, wanted):
     other request for it. Raises RegistryError (404, 502, 504) when it cannot be had."""
     configuration.upstream_of(repository)
     while True:
-        stored = files.find(repository, wanted.path)
+        stored = _current(repository, wanted)
         if stored is not None:
             return files.serve(request, repository, stored, wanted.content_type)
         fetch = _lead_or_join(request, repository, wanted)
@@ -83,6 +89,17 @@ def serve(request, repository, wanted):
         # The fetch ended (stored, or its leader vanished): look again.
 
 
+def _current(repository, wanted):
+    """The stored file at wanted.path, unless `wanted.refresh` and the upstream now promises
+    other bytes."""
+    stored = files.find(repository, wanted.path)
+    if stored is not None and wanted.refresh and any(
+            value and getattr(stored.blob, name, value.lower()) != value.lower()
+            for name, value in wanted.digests.items()):
+        return None
+    return stored
+
+
 def _lead_or_join(request, repository, wanted):
     now = timezone.now()
     try:
@@ -90,7 +107,7 @@ def _lead_or_join(request, repository, wanted):
                                              heartbeat=now)
     except IntegrityError:
         return UpstreamFetch.objects.filter(repository=repository, path=wanted.path).first()
-    if files.find(repository, wanted.path) is not None:
+    if _current(repository, wanted) is not None:
         # Stored by a leader that finished between our look and our insert.
         fetch.delete()
         return None
@@ -261,9 +278,12 @@ def _spool(fetch_pk, repository, wanted, actor, response, fd, spool_path, size):
 def _verify(repository, wanted, digests, size):
     checked = {name: value for name, value in wanted.digests.items()
                if value and hasattr(digests, name)}
-    if not checked:
+    if not checked and wanted.digest_required:
         raise UpstreamFailed(f"The upstream's index gives no digest for {wanted.filename} "
                              "to verify it against: not served.")
+    if not checked:
+        logger.warning("repository %s: %s from %s taken unverified: the upstream has no digest "
+                       "for it", repository.name, wanted.filename, wanted.url)
     for name, expected in checked.items():
         actual = getattr(digests, name)
         if not hmac.compare_digest(expected.lower(), actual):
@@ -275,6 +295,13 @@ def _verify(repository, wanted, digests, size):
     if size is not None and digests.size != size:
         raise UpstreamFailed(f"{wanted.filename} from the upstream has {digests.size} bytes, "
                              f"{size} were announced. Not stored.")
+
+
+def forget_failures(repository, prefix):
+    """Forget the failed first fetches under `prefix` (e.g. a 404 from before the upstream's
+    index changed): the next request asks the upstream again."""
+    return UpstreamFetch.objects.filter(repository=repository, path__startswith=prefix,
+                                        state=State.FAILED).delete()[0]
 
 
 def _fail(fetch_pk, status, message):
