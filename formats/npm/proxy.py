@@ -96,7 +96,7 @@ def parse_packument(body, content_type, name, abbreviated):
         json.dumps(document, ensure_ascii=False).encode()
     except (UnicodeError, ValueError) as exc:
         raise documents.Unreadable(f"not valid JSON ({exc.__class__.__name__})") from None
-    if "\\u0000" in body.decode("utf-8", "replace"):
+    if b"\\u0000" in body and _holds_nul(document):
         raise documents.Unreadable("the document holds a NUL character")
     if not isinstance(document, dict):
         raise documents.Unreadable("a packument is a JSON object")
@@ -113,6 +113,18 @@ def parse_packument(body, content_type, name, abbreviated):
     if abbreviated and ABBREVIATED_TYPE not in content_type.lower():
         document = _abbreviate(document)
     return document
+
+
+def _holds_nul(value):
+    """Whether a NUL is in any string or key of parsed JSON (the cheap test on the raw bytes
+    also matches a README that writes "\\u0000" as text)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _abbreviate(document):
