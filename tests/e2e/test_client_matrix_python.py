@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 REPOSITORY = "matrix-py"
 YANK_REASON = "broken build"
+WRONG_TOKEN = "reg_" + "x" * 43
 
 
 # --- the shared repository ---------------------------------------------------------------------
@@ -219,6 +220,12 @@ def test_poetry(server, clients, published, row):
     use(clients, installed(row), server.user_tokens["read"])
     app = project(clients, "poetry-app", '[project]\nname = "poetry-app"\nversion = "0.1.0"\n'
                   'requires-python = ">=3.11"\n\n[tool.poetry]\npackage-mode = false\n')
+    # A wrong token first (nothing cached yet): refused, and Poetry says so.
+    clients.env[TOKEN_VARIABLE] = WRONG_TOKEN
+    refused = run_snippet(clients, "poetry-install", cwd=app, check=False)
+    assert not refused.ok and "Authorization error accessing" in refused.output, refused
+    clients.env[TOKEN_VARIABLE] = server.user_tokens["read"]
+
     run_snippet(clients, "poetry-install", cwd=app)
     locked = lock_versions((app / "poetry.lock").read_text())
     assert locked == {"acme-app": "1.0", "acme-lib": "1.0"}, locked
@@ -258,6 +265,12 @@ def test_pdm(server, clients, published, row):
     app = project(clients, "pdm-app", '[project]\nname = "pdm-app"\nversion = "0.1.0"\n'
                   'requires-python = ">=3.11"\ndependencies = []\n\n[tool.pdm]\ndistribution = false\n\n'
                   + snippet("pdm-pyproject", server, REPOSITORY))
+    # A wrong token first (nothing cached yet): refused; pdm tells why with -v.
+    clients.env[TOKEN_VARIABLE] = WRONG_TOKEN
+    refused = clients.run(["pdm", "add", "-v", "acme-app"], cwd=app, check=False)
+    assert not refused.ok and "401" in refused.output, refused
+    clients.env[TOKEN_VARIABLE] = server.user_tokens["read"]
+
     run_snippet(clients, "pdm-install", cwd=app)
     locked = lock_versions((app / "pdm.lock").read_text())
     assert locked == {"acme-app": "1.0", "acme-lib": "1.0"}, locked
