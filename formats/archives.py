@@ -8,7 +8,7 @@ through this module, which counts while it streams and stops at the first limit 
 - the number of members,
 - the compression ratio (expanded bytes over compressed bytes read so far), judged once the
   archive has expanded past `ratio_grace` (small archives of padding are harmless; a bomb is
-  caught after a few MiB, in milliseconds).
+  caught as soon as it has expanded that far, in milliseconds).
 
 A zip declares its sizes in its central directory, so a zip is judged by what it declares before
 anything is decompressed; the one member a parser reads is still read in chunks with its own cap
@@ -44,8 +44,6 @@ MAX_TAR_HEADER_BYTES = 1 * MiB
 # zstd frames may ask for a window up to 2 GiB; dpkg and zstd's defaults use 8 MiB at most.
 ZSTD_MAX_WINDOW = 128 * MiB
 ZIP_CENTRAL_DIRECTORY_SIGNATURE = b"PK\x01\x02"
-
-COMPRESSIONS = ("", "gz", "xz", "zst")
 
 
 @dataclass(frozen=True)
