@@ -4,8 +4,11 @@ blobs) holding a public hosted npm repository; writes are refused with npm's own
 then the upstream is stopped and cached packages still install.
 """
 
+import concurrent.futures
 import json
+import os
 import re
+import urllib.request
 
 import pytest
 
@@ -16,6 +19,7 @@ from .test_npm_clients import APP, APP_OUTPUT, APP_SOURCE, UTIL, UTIL_SOURCE
 pytestmark = pytest.mark.e2e
 
 UPSTREAM_REPO = "upstream-npm"
+BIG = "big-npm"
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +47,11 @@ def upstream(tmp_path_factory):
             folder = publisher.make_package(name, "1.0.0", source=source, dependencies=dependencies)
             published = publisher.npm("publish", cwd=folder, check=True)
             assert f"+ {name}@1.0.0" in published.output, published
+        # A tarball of about 1.5 MB: larger than PROXY_VERIFY_BEFORE_SERVE, so it is streamed
+        # to every waiting client while it arrives.
+        folder = publisher.make_package(BIG, "1.0.0",
+                                        source=f'exports.data = "{os.urandom(1_500_000).hex()}";\n')
+        publisher.npm("publish", cwd=folder, check=True)
         yield live
     finally:
         live.stop()
@@ -109,6 +118,23 @@ def test_npm_install_and_view_through_the_public_proxy(server, upstream, proxies
     assert not refused.ok and "405" in refused.output and "is a proxy" in refused.output, refused
     tag = clients.npm("dist-tag", "add", f"{UTIL}@1.0.0", "beta", cwd=folder)
     assert not tag.ok and "is a proxy" in tag.output, tag
+
+
+def test_concurrent_first_requests_make_one_upstream_fetch(server, upstream, proxies):
+    document = server.request("GET", f"/repository/{proxies['public']}/{BIG}",
+                              headers={"Accept": "application/vnd.npm.install-v1+json"}).json()
+    dist = document["versions"]["1.0.0"]["dist"]
+
+    def download(_):
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(dist["tarball"], timeout=120) as answer:
+            return answer.status, sri_sha512(answer.read())
+
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(download, range(30)))
+    assert answers == [(200, dist["integrity"])] * 30
+    assert dist["integrity"] == upstream_integrity(upstream, BIG)
+    assert upstream_requests(upstream, f"{BIG}/-/{BIG}-1.0.0.tgz") == 1
 
 
 def test_pnpm_and_yarn_install_through_the_private_proxy(server, upstream, proxies, tmp_path,
