@@ -110,9 +110,20 @@ def parse_packument(body, content_type, name, abbreviated):
         raise documents.Unreadable("'dist-tags' must be an object")
     for field in DROPPED_DOCUMENT_FIELDS:
         document.pop(field, None)
+    # A version's key goes into the tarball URL we serve, and the core orders versions by
+    # semver: a version that is not one (a few of npm's oldest packages) is left out.
+    document["versions"] = {v: m for v, m in versions.items() if _is_semver(v)}
     if abbreviated and ABBREVIATED_TYPE not in content_type.lower():
         document = _abbreviate(document)
     return document
+
+
+def _is_semver(version):
+    try:
+        check_version(version)
+    except InvalidPackage:
+        return False
+    return True
 
 
 def _holds_nul(value):

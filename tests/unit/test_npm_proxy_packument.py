@@ -76,6 +76,14 @@ def test_unreadable_packuments(raw, problem):
         proxy.parse_packument(raw, FULL_TYPE, "left-pad", False)
 
 
+def test_versions_that_are_not_semantic_versions_are_left_out():
+    document = full_packument()
+    document["versions"]["../../../-/x"] = document["versions"]["1.0.0"]
+    document["versions"]["1.0"] = document["versions"]["1.0.0"]
+    assert sorted(parse(document)["versions"]) == ["1.0.0", "1.1.0"]
+    assert sorted(parse(document, abbreviated=True)["versions"]) == ["1.0.0", "1.1.0"]
+
+
 def test_a_readme_that_writes_the_nul_escape_as_text_is_fine():
     document = {"name": "left-pad", "versions": {}, "readme": "write \\u0000 for NUL"}
     assert parse(document)["readme"] == document["readme"]
