@@ -24,9 +24,9 @@ def file_path(project, filename):
 
 
 def ingest_distribution(repository, actor, filename, spooled, form=None, *, path=None,
-                        action="file.upload", detail=None):
-    """Returns (PackageFile, created). A proxy gives the `path` clients asked for and its own
-    audit `action` and `detail`."""
+                        action="file.upload", detail=None, replace=False):
+    """Returns (PackageFile, created). A proxy gives the `path` clients asked for, its own
+    audit `action` and `detail`, and `replace` (see NewFile.replace)."""
     if spooled.digests.size == 0:
         raise InvalidPackage(f"Invalid distribution {filename!r}: the file is empty.")
     dist = parser.parse(spooled.path, filename, Limits.from_settings(settings))
@@ -52,6 +52,7 @@ def ingest_distribution(repository, actor, filename, spooled, form=None, *, path
                 sidecar=sidecar,
                 action=action,
                 detail=detail or {},
+                replace=replace,
             ),
         )
     finally:

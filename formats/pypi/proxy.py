@@ -112,9 +112,11 @@ def _entry(repository, project, filename):
 def _store(path, filename, url):
     def store(repository, actor, spooled):
         try:
+            # replace: a cached file an admin deleted is fetched again (no tombstone holds its
+            # name), and bytes the upstream's index now vouches for replace older ones.
             return ingest_distribution(repository, actor, filename, spooled, path=path,
-                                       action="file.cache",
-                                       detail={"cached_from": url})
+                                       action="file.cache", detail={"cached_from": url},
+                                       replace=True)
         except UpstreamFailed:
             raise
         except Exception as exc:

@@ -455,3 +455,18 @@ def test_credentials_follow_a_change_of_the_sealing_secret(client, owner, settin
     settings.SIGNING_KEY_SECRETS = ["another"]
     failed = page(client, "proxied-pkg")
     assert failed.status_code == 502 and "SIGNING_KEY_SECRETS" in failed.content.decode()
+
+
+def test_a_cached_version_an_admin_deletes_is_fetched_again(client, owner, upstream):
+    create_proxy(client, owner, upstream["url"])
+    wheel = upstream["wheel"]
+    url = f"/repository/py-proxy/packages/proxied-pkg/{wheel.name}"
+    page(client, "proxied-pkg")
+    assert body_of(client.get(url)) == wheel.read_bytes()
+    cached = PackageFile.objects.get(repository__name="py-proxy")
+    assert client.delete(f"/api/v1/versions/{cached.version_id}/", **owner.auth).status_code == 204
+    assert not PackageFile.objects.filter(repository__name="py-proxy").exists()
+    # Deleted from the cache, not from the upstream: the next request caches it again.
+    again = client.get(url)
+    assert again.status_code == 200 and body_of(again) == wheel.read_bytes()
+    assert AuditEvent.objects.filter(repository__name="py-proxy", action="file.cache").count() == 2
