@@ -14,6 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from formats.maven.proxy import checksum_value
 from registry.models import AuditEvent, PackageFile, PackageVersion, Repository, UpstreamDocument
 from tests.integration.test_pypi_proxy import body_of, closed_port
 
@@ -286,3 +287,15 @@ def test_invalidating_a_package_drops_its_metadata(client, owner, upstream):
                        content_type=API, **owner.auth)
     assert done.status_code == 200 and done.json()["documents"] == 1
     assert versions_in(get(client, f"{BASE}/maven-metadata.xml")) == ["1.0", "2.0"]
+
+
+@pytest.mark.parametrize("body, algorithm, expected", [
+    (b"da39a3ee5e6b4b0d3255bfef95601890afd80709\n", "sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+    (b"D41D8CD98F00B204E9800998ECF8427E  lib-1.0.jar\n", "md5", "d41d8cd98f00b204e9800998ecf8427e"),
+    (b"MD5 (lib-1.0.jar) = d41d8cd98f00b204e9800998ecf8427e\n", "md5", "d41d8cd98f00b204e9800998ecf8427e"),
+    (b"d41d8cd98f00b204e9800998ecf8427e", "sha1", None),  # an md5 where a sha1 should be
+    (b"<html>Not here</html>", "sha256", None),
+    (b"", "sha1", None),
+])
+def test_upstream_checksum_files_in_the_forms_maven_reads(body, algorithm, expected):
+    assert checksum_value(body, algorithm) == expected
