@@ -178,14 +178,15 @@ def test_full_and_abbreviated_packuments_with_tarballs_rewritten(client, owner, 
 
 
 def test_new_upstream_version_appears_after_max_age_and_not_before(client, owner, upstream, tarballs):
-    create_proxy(client, owner, upstream["url"], metadata_max_age=1)
+    # Two seconds: room for a loaded machine between the reads that must see the cached page.
+    create_proxy(client, owner, upstream["url"], metadata_max_age=2)
     for accept in (API, INSTALL_ACCEPT):
         assert list(get(client, "@acme%2futil", accept=accept).json()["versions"]) == ["1.0.0"]
     publish(client, owner, tarballs["util2"])
     for accept in (API, INSTALL_ACCEPT):
         assert list(get(client, "@acme%2futil", accept=accept).json()["versions"]) == ["1.0.0"]
     assert get(client, "@acme/util/-/util-1.1.0.tgz").status_code == 404
-    time.sleep(1.1)
+    time.sleep(2.1)
     upstream_full = client.get("/repository/upstream-npm/@acme%2futil", HTTP_ACCEPT=API).json()
     for accept in (API, INSTALL_ACCEPT):
         document = get(client, "@acme%2futil", accept=accept).json()
@@ -196,12 +197,13 @@ def test_new_upstream_version_appears_after_max_age_and_not_before(client, owner
 
 
 def test_upstream_not_found_is_remembered_for_the_negative_max_age(client, owner, upstream, tmp_path):
-    create_proxy(client, owner, upstream["url"], negative_max_age=1)
+    later = npm_pack(tmp_path, "later-pkg", "1.0.0")  # before: the clock runs from the 404
+    create_proxy(client, owner, upstream["url"], negative_max_age=2)
     missing = get(client, "later-pkg", accept=INSTALL_ACCEPT)
     assert missing.status_code == 404 and "later-pkg" in error_of(missing)
-    publish(client, owner, npm_pack(tmp_path, "later-pkg", "1.0.0"))
+    publish(client, owner, later)
     assert get(client, "later-pkg", accept=INSTALL_ACCEPT).status_code == 404
-    time.sleep(1.1)
+    time.sleep(2.1)
     assert get(client, "later-pkg", accept=INSTALL_ACCEPT).status_code == 200
 
 
