@@ -295,6 +295,8 @@ CELERY_BEAT_SCHEDULE = {
     "remove-expired-publications": {"task": "registry.tasks.remove_expired_publications", "schedule": 3600},
     "remove-expired-tokens": {"task": "registry.tasks.remove_expired_tokens", "schedule": 86400},
     "format-maintenance": {"task": "registry.tasks.format_maintenance", "schedule": 86400},
+    "remove-unrequested-proxy-files": {"task": "registry.tasks.remove_unrequested_proxy_files",
+                                       "schedule": 86400},
 }
 # Revoked or expired tokens are deleted this many days later (their audit events stay).
 TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 90)
@@ -372,6 +374,9 @@ PROXY_FAILURE_THRESHOLD = env_int("PROXY_FAILURE_THRESHOLD", 3)
 PROXY_RETRY_SECONDS = env_int("PROXY_RETRY_SECONDS", 60)
 PROXY_MAX_DOCUMENT_SIZE = env_int("PROXY_MAX_DOCUMENT_SIZE", 128 * 1024 * 1024)
 PROXY_VERIFY_BEFORE_SERVE = env_int("PROXY_VERIFY_BEFORE_SERVE", 1024 * 1024)
+# A proxy's cached files not downloaded for this many days are removed daily (0: kept for good);
+# a removed file is fetched again on its next request.
+PROXY_CACHE_DAYS = env_int("PROXY_CACHE_DAYS", 0)
 
 # The web UI's Content-Security-Policy: nothing from another host, no inline script or style, no
 # framing (registry/csp.py gives /repository/ answers a stricter, sandboxing one).

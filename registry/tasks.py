@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from registry import plugins
+from registry.proxy import cleanup
 from registry.services import publications, tokens
 
 # How long to wait before trying again when another worker is building the same repository.
@@ -44,3 +45,9 @@ def remove_expired_tokens():
 def format_maintenance():
     """Each format's periodic upkeep (Maven: SNAPSHOT builds beyond snapshot_keep)."""
     return {name: plugin.maintain() for name, plugin in plugins.all_plugins().items()}
+
+
+@shared_task(ignore_result=True)
+def remove_unrequested_proxy_files():
+    """Proxies' cached files not requested for PROXY_CACHE_DAYS (off when 0)."""
+    return cleanup.remove_unrequested()

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -470,3 +471,25 @@ def test_a_cached_version_an_admin_deletes_is_fetched_again(client, owner, upstr
     again = client.get(url)
     assert again.status_code == 200 and body_of(again) == wheel.read_bytes()
     assert AuditEvent.objects.filter(repository__name="py-proxy", action="file.cache").count() == 2
+
+
+def test_cached_files_not_requested_for_the_set_days_are_removed_and_fetched_again(
+        client, owner, upstream, settings):
+    from django.utils import timezone
+
+    from registry.proxy import cleanup
+    from registry.tasks import remove_unrequested_proxy_files
+
+    create_proxy(client, owner, upstream["url"])
+    wheel = upstream["wheel"]
+    url = f"/repository/py-proxy/packages/proxied-pkg/{wheel.name}"
+    page(client, "proxied-pkg")
+    assert client.get(url).status_code == 200
+    assert remove_unrequested_proxy_files() == 0  # PROXY_CACHE_DAYS 0: kept for good
+    assert cleanup.remove_unrequested(days=1) == 0  # cached and downloaded today
+    later = timezone.now() + timedelta(days=3)
+    assert cleanup.remove_unrequested(days=1, now=later) == 1
+    assert not PackageFile.objects.filter(repository__name="py-proxy").exists()
+    # Hosted files are never touched; a removed cached file comes back on request.
+    assert PackageFile.objects.filter(repository__name="public-py").exists()
+    assert body_of(client.get(url)) == wheel.read_bytes()
