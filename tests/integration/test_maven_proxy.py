@@ -289,6 +289,15 @@ def test_invalidating_a_package_drops_its_metadata(client, owner, upstream):
     assert versions_in(get(client, f"{BASE}/maven-metadata.xml")) == ["1.0", "2.0"]
 
 
+def test_repository_page_shows_a_mirror_not_a_deploy(client, owner):
+    create_proxy(client, owner, "http://127.0.0.1:9/maven2/")
+    client.force_login(owner.user)
+    page = client.get(f"/ui/repositories/{PROXY}/").content.decode()
+    assert "&lt;mirrorOf&gt;*&lt;/mirrorOf&gt;" in page
+    assert f"&lt;url&gt;http://testserver/repository/{PROXY}/&lt;/url&gt;" in page
+    assert "distributionManagement" not in page
+
+
 @pytest.mark.parametrize("body, algorithm, expected", [
     (b"da39a3ee5e6b4b0d3255bfef95601890afd80709\n", "sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
     (b"D41D8CD98F00B204E9800998ECF8427E  lib-1.0.jar\n", "md5", "d41d8cd98f00b204e9800998ecf8427e"),
