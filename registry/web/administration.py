@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from registry import plugins
 from registry.errors import InvalidInput, RegistryError
@@ -107,6 +107,7 @@ def _upstream_form(form):
     return configuration.clean(data, creating=False)
 
 
+@require_safe
 @lookup.sends_to_login
 def audit_log(request, name):
     _actor, repository = _administered(request, name)

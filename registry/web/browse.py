@@ -3,6 +3,7 @@ a package's versions and files, search across repositories."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from registry import plugins
 from registry.models import Role
@@ -15,12 +16,15 @@ SEARCH_RESULTS_PER_PAGE = 50
 CHART_DAYS = 30
 
 
+# Pages to read answer GET and HEAD only: anything else is a 405, not a page.
+@require_safe
 def home(request):
     actor = access.actor_from(request)
     repositories = listing.with_stats(access.readable_repositories(actor)).order_by("name")
     return render(request, "registry/home.html", {"repositories": repositories})
 
 
+@require_safe
 @lookup.sends_to_login
 def repository_page(request, name):
     actor = access.actor_from(request)
@@ -42,6 +46,7 @@ def repository_page(request, name):
     })
 
 
+@require_safe
 @lookup.sends_to_login
 def package_page(request, name, package):
     actor = access.actor_from(request)
@@ -82,6 +87,7 @@ def package_page(request, name, package):
     })
 
 
+@require_safe
 def search_page(request):
     actor = access.actor_from(request)
     query = request.GET.get("q", "").strip()
