@@ -7,15 +7,20 @@ proxy repositories of the live server, each named by a <mirror> in settings.xml:
   (com.acme.shout:shouter:1.0, with the .sha1/.md5 files mvn writes), served over HTTP by
   `python -m http.server`, as many mirrors are.
 
-Then both upstreams are stopped and a fresh local repository still resolves everything from the
-proxies' caches. The consumer's pom.xml names the upstreams themselves; the mirrors send mvn to
+50 concurrent first requests for a 2 MB file of the static tree make one request for it there
+(counted in http.server's log). Then both upstreams are stopped and a fresh local repository
+still resolves everything from the proxies' caches. The consumer's pom.xml names the upstreams themselves; the mirrors send mvn to
 the proxies instead, as in an organisation's settings.xml.
 """
 
+import concurrent.futures
+import hashlib
+import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from xml.sax.saxutils import escape
 
 import pytest
@@ -238,6 +243,24 @@ def test_mvn_compiles_through_a_private_and_a_public_proxy_then_with_the_upstrea
     # Anonymous callers do not see the private proxy.
     greeter_jar = artifact_path(*GREETER[:3], "greeter-1.0.jar")
     assert server.request("GET", f"/repository/{proxies['private']}/{greeter_jar}").status == 401
+
+    # 50 clients at once for a 2 MB file not cached yet: one request for it upstream.
+    big = os.urandom(2_000_000)
+    big_path = artifact_path("com.acme", "big", "1.0", "big-1.0.jar")
+    (static_tree.root / big_path).parent.mkdir(parents=True)
+    (static_tree.root / big_path).write_bytes(big)
+    (static_tree.root / f"{big_path}.sha1").write_text(hashlib.sha1(big).hexdigest())
+    url = f"{server.repository_url(proxies['public'])}{big_path}"
+
+    def download(_):
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=120) as answer:
+            return answer.status, hashlib.sha256(answer.read()).hexdigest()
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        answers = list(pool.map(download, range(50)))
+    assert answers == [(200, hashlib.sha256(big).hexdigest())] * 50
+    assert static_tree.requests(big_path) == 1
 
     upstream.stop()
     static_tree.stop()
