@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 
-.PHONY: run test bench migrate clean
+.PHONY: run test fuzz bench migrate clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: migrate
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Every fuzz suite (the `fuzz` marker) with many more generated inputs than `make test` gives
+# them; each suite reads FUZZ_EXAMPLES.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(VENV)/.installed-test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -m fuzz $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/run.py

@@ -138,6 +138,8 @@ MIDDLEWARE = [
     "registry.metrics.RequestMetricsMiddleware",
     # The admin's and the API docs' static files, with no web server in front in the embedded mode.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything looks a name up: no stored name holds NUL.
+    "registry.unstorable.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -346,10 +348,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.Pagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.api.parsers.JSONParser",
+        "registry.api.parsers.FormParser",
+        "registry.api.parsers.StrictMultiPartParser",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "registry.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -358,6 +365,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Repositories, packages, versions, files and tokens of the registry.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A role on a repository and a token's scope are the same three values.
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "registry.models.Role"},
     # Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

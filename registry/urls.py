@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView
 from registry import metrics, ops_views, repository_views
 from registry.api.docs import ApiDocsView
 
+handler404 = "registry.api.errors.page_not_found"
+
 urlpatterns = [
     path("-/health", ops_views.health, name="health"),
     path("-/ready", ops_views.ready, name="ready"),
@@ -15,7 +17,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("registry.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
+    # A page, not an endpoint: DRF's OPTIONS answer has no template to render it with (a 500).
+    path("api/docs/", ApiDocsView.as_view(url_name="schema", http_method_names=["get", "head"]),
+         name="api-docs"),
     re_path(
         r"^repository/(?P<repository_name>[^/]+)/(?P<rest>.*)$",
         repository_views.dispatch,

@@ -6,7 +6,6 @@ is a gzipped tar whose single top folder (`package/` when made by `npm pack`) ho
 `package.json`.
 """
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -14,6 +13,7 @@ from urllib.parse import quote
 import semver
 
 from formats.archives import DEFAULT_LIMITS, open_tar
+from registry.bounded_json import load_object
 from registry.errors import InvalidPackage
 
 MAX_NAME_LENGTH = 214
@@ -150,12 +150,7 @@ def read_tarball(path, limits=DEFAULT_LIMITS):
 
 
 def json_object(raw, what):
-    """Parse JSON that must be an object; `what` names it in the error."""
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidPackage(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidPackage(f"{what} must be a JSON object.")
-    return value
+    """Parse JSON that must be an object (within the limits every request body has); `what`
+    names it in the error."""
+    return load_object(raw, what, error=InvalidPackage)
 

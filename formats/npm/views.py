@@ -5,7 +5,6 @@ read access (except login, which decides itself); errors are raised as RegistryE
 answered as JSON `{"error": …}` by NpmPlugin.error_response, which npm prints.
 """
 
-import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from formats.archives import Limits
-from registry import files, pages, plugins
+from registry import bounded_json, files, pages, plugins
 from registry.errors import Forbidden, InvalidPackage, NotFound, TooLarge, Unauthorized
 from registry.models import Role
 from registry.services import access, audit, tokens
@@ -176,10 +175,7 @@ def _json_body(request, limit=64 * 1024):
     raw = request.read(limit + 1)
     if len(raw) > limit:
         raise TooLarge("The request body is too large.")
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidPackage("The request body is not valid JSON.") from None
+    return bounded_json.loads(raw, error=InvalidPackage)
 
 
 # --- the rest of the npm registry API ------------------------------------------------------

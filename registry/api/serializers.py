@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from registry import plugins
@@ -17,6 +18,9 @@ from registry.models import (
 from registry.proxy import configuration
 
 
+# null for repositories that are not proxies. Written: url, username, password | token, the
+# limits, offline; read: those without the secret, plus credentials and health.
+@extend_schema_field({"type": "object", "nullable": True, "additionalProperties": {}})
 class UpstreamField(serializers.Field):
     """A proxy's upstream: settings and health shown (never the secret); settings written
     through registry.proxy.configuration."""
@@ -41,6 +45,12 @@ class RepositorySerializer(serializers.ModelSerializer):
                   '"negative_max_age", "connect_timeout", "read_timeout", "offline"}; shown with '
                   'the upstream\'s "health", never with the secret.')
     format = serializers.ChoiceField(choices=[])
+    # Read only (no kind takes it as input), and "" for most: a plain string in the schema.
+    upstream_url = serializers.CharField(read_only=True)
+    # An object or nothing: the formats' checks read it as one.
+    settings = serializers.DictField(
+        required=False, help_text="Format settings (deb: distributions, architectures…; maven: "
+                                  "version_policy, snapshot_keep; rpm: sign_packages).")
     signing_key = serializers.CharField(
         write_only=True, required=False,
         help_text="deb and rpm: an armored private key (no passphrase) to sign with, instead of "

@@ -2,7 +2,10 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 
+# No `.json`/`.api` twins of every route (the Accept header chooses): DRF would pass their
+# `format` to actions that take no such argument, a 500.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("repositories", views.RepositoryViewSet, basename="repository")
 router.register("packages", views.PackageViewSet, basename="package")
 router.register("versions", views.VersionViewSet, basename="version")

@@ -3,11 +3,10 @@ services (ingest, versions, tokens) and are audited there or here."""
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ValidationError
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from registry import plugins, uploads
@@ -25,7 +24,8 @@ from registry.proxy import documents as proxy_documents
 from registry.services import access, audit, publications, repositories, signing_keys, tokens, versions
 
 from . import serializers
-from .parsers import StrictMultiPartParser
+from .negotiation import FormatIsAFilter
+from .parsers import FormParser, JSONParser, StrictMultiPartParser
 
 
 def actor_of(request):
@@ -44,9 +44,13 @@ def repository_param(request, queryset, field="repository"):
     return queryset.filter(**{f"{field}__name": name}) if name else queryset
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("format", str, description="Only repositories of this package format."),
+]))
 class RepositoryViewSet(viewsets.ModelViewSet):
     """Repositories you may read; create needs the `registry.add_repository` permission."""
 
+    content_negotiation_class = FormatIsAFilter
     serializer_class = serializers.RepositorySerializer
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
@@ -123,8 +127,11 @@ class RepositoryViewSet(viewsets.ModelViewSet):
         serializer = serializers.FileSerializer(package_file, context={"request": request})
         return Response(serializer.data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=serializers.RoleSerializer, responses=serializers.RoleSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, FormParser])
+    @extend_schema(methods=["GET"], responses={200: serializers.RoleSerializer(many=True)})
+    @extend_schema(methods=["POST"], request=serializers.RoleSerializer,
+                   responses={201: serializers.RoleSerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, FormParser],
+            pagination_class=None)
     def roles(self, request, name=None):
         """Who holds which role on the repository (admin). POST grants or changes a role."""
         actor = actor_of(request)
@@ -142,10 +149,11 @@ class RepositoryViewSet(viewsets.ModelViewSet):
         roles = repository.roles.select_related("user", "group").order_by("id")
         return Response(serializers.RoleSerializer(roles, many=True).data)
 
-    @extend_schema(request=serializers.NewSigningKeySerializer,
-                   responses=serializers.RepositoryKeySerializer(many=True))
+    @extend_schema(methods=["GET"], responses={200: serializers.RepositoryKeySerializer(many=True)})
+    @extend_schema(methods=["POST"], request=serializers.NewSigningKeySerializer,
+                   responses={201: serializers.RepositoryKeySerializer(many=True)})
     @action(detail=True, methods=["get", "post"], url_path="signing-keys",
-            parser_classes=[JSONParser, FormParser])
+            parser_classes=[JSONParser, FormParser], pagination_class=None)
     def signing_keys(self, request, name=None):
         """The keys that sign the repository's metadata (deb, rpm). POST (admin) generates or
         imports a new primary key; the current one keeps signing for `transition_days`."""
@@ -171,6 +179,7 @@ class RepositoryViewSet(viewsets.ModelViewSet):
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_id>\d+)")
     def revoke_role(self, request, name=None, role_id=None):
+        """Take back a role (admin)."""
         actor = actor_of(request)
         repository = access.get_repository(actor, name, Role.ADMIN)
         if not repositories.revoke(actor, repository, role_id):
@@ -311,6 +320,8 @@ class TokenViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.R
     """Your own API tokens. The secret is in the answer to POST, and nowhere ever again.
     DELETE revokes."""
 
+    lookup_value_regex = r"\d+"  # the schema's type for {id}: get_queryset needs a user
+
     def get_serializer_class(self):
         return serializers.NewTokenSerializer if self.action == "create" else serializers.TokenSerializer
 
@@ -346,6 +357,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     narrow this like every other right."""
 
     serializer_class = serializers.AuditEventSerializer
+    lookup_value_regex = r"\d+"  # the schema's type for {id}: get_queryset needs a user
 
     def get_queryset(self):
         require_login(self.request)
