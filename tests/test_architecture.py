@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMATS = sorted(p.name for p in (ROOT / "formats").iterdir()
                  if (p / "apps.py").exists() or (p / "parser.py").exists())
 # What a parser or renderer may use besides the standard library: the ecosystem's libraries,
-# the registry's plain-Python error family and bounded JSON parsing, and the bounded readers of archives
-# (formats/archives.py, itself held to the same rule).
+# the registry's plain-Python error family and bounded JSON parsing, and the bounded readers of
+# archives (formats/archives.py, itself held to the same rule).
 PARSER_ALLOWED = {"packaging", "semver", "defusedxml", "debian", "createrepo_c",
                   "registry.errors", "registry.bounded_json", "formats.archives"}
 # The decompressors formats/archives.py uses besides the standard library's (zstd: Debian's).
