@@ -25,7 +25,6 @@ pytestmark = pytest.mark.e2e
 
 REPOSITORY = "matrix-py"
 YANK_REASON = "broken build"
-WRONG_TOKEN = "reg_" + "x" * 43
 
 
 # --- the shared repository ---------------------------------------------------------------------
@@ -41,7 +40,8 @@ def published(server, tmp_path_factory):
         "lib-1.0": build_wheel(folder, "acme-lib", "1.0", module_source='VERSION = "1.0"\n'),
         "lib-2.0": build_wheel(folder, "acme-lib", "2.0", module_source='VERSION = "2.0"\n'),
         "app-1.0": build_wheel(folder, "acme-app", "1.0", requires_dist=["acme-lib>=1.0"],
-                               module_source='import acme_lib\nVERSION = "app 1.0 on lib " + acme_lib.VERSION\n'),
+                               module_source='import acme_lib\n'
+                                             'VERSION = "app 1.0 on lib " + acme_lib.VERSION\n'),
         "tool-1.0": build_sdist_with_backend(folder, "acme-tool", "1.0"),
     }
     uploader = Clients(server, tmp_path_factory.mktemp("matrix-py-uploader"))
@@ -138,7 +138,8 @@ def test_pip(server, clients, published, row):
     pinned = clients.run(["pip", "download", "--no-deps", "--dest", clients.tmp / "pinned",
                           "--index-url", index, "acme-lib==2.0"], check=True)
     assert "yanked" in pinned.output and YANK_REASON in pinned.output, pinned
-    assert sha256_of(clients.tmp / "pinned" / published["lib-2.0"].name) == sha256_of(published["lib-2.0"])
+    yanked = published["lib-2.0"]
+    assert sha256_of(clients.tmp / "pinned" / yanked.name) == sha256_of(yanked)
 
     # Without the token, the private repository is refused and pip says why.
     # -vv: pip tells why it could not read the index only in its debug output.
@@ -220,11 +221,11 @@ def test_poetry(server, clients, published, row):
     use(clients, installed(row), server.user_tokens["read"])
     app = project(clients, "poetry-app", '[project]\nname = "poetry-app"\nversion = "0.1.0"\n'
                   'requires-python = ">=3.11"\n\n[tool.poetry]\npackage-mode = false\n')
-    # A wrong token first (nothing cached yet): refused, and Poetry says so.
-    clients.env[TOKEN_VARIABLE] = WRONG_TOKEN
-    refused = run_snippet(clients, "poetry-install", cwd=app, check=False)
+    # The source without credentials first (nothing cached yet): refused, and Poetry says so.
+    clients.run(["poetry", "source", "add", "--priority=primary", "team",
+                 server.index_url(REPOSITORY)], cwd=app, check=True)
+    refused = clients.run(["poetry", "add", "acme-app"], cwd=app, check=False)
     assert not refused.ok and "Authorization error accessing" in refused.output, refused
-    clients.env[TOKEN_VARIABLE] = server.user_tokens["read"]
 
     run_snippet(clients, "poetry-install", cwd=app)
     locked = lock_versions((app / "poetry.lock").read_text())
@@ -262,15 +263,15 @@ def test_poetry(server, clients, published, row):
 @pytest.mark.parametrize("row", rows("pdm"), ids=str)
 def test_pdm(server, clients, published, row):
     use(clients, installed(row), server.user_tokens["read"])
-    app = project(clients, "pdm-app", '[project]\nname = "pdm-app"\nversion = "0.1.0"\n'
-                  'requires-python = ">=3.11"\ndependencies = []\n\n[tool.pdm]\ndistribution = false\n\n'
-                  + snippet("pdm-pyproject", server, REPOSITORY))
-    # A wrong token first (nothing cached yet): refused; pdm tells why with -v.
-    clients.env[TOKEN_VARIABLE] = WRONG_TOKEN
+    header = ('[project]\nname = "pdm-app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+              'dependencies = []\n\n[tool.pdm]\ndistribution = false\n\n')
+    configured = snippet("pdm-pyproject", server, REPOSITORY)
+    # The source without credentials first (nothing cached yet): refused; pdm tells why with -v.
+    app = project(clients, "pdm-app", header + configured.replace("__token__:${REGISTRY_TOKEN}@", ""))
     refused = clients.run(["pdm", "add", "-v", "acme-app"], cwd=app, check=False)
     assert not refused.ok and "401" in refused.output, refused
-    clients.env[TOKEN_VARIABLE] = server.user_tokens["read"]
 
+    (app / "pyproject.toml").write_text(header + configured)
     run_snippet(clients, "pdm-install", cwd=app)
     locked = lock_versions((app / "pdm.lock").read_text())
     assert locked == {"acme-app": "1.0", "acme-lib": "1.0"}, locked
