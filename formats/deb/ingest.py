@@ -22,6 +22,8 @@ from . import parser, render
 DEFAULT_DISTRIBUTION = "stable"
 DEFAULT_COMPONENT = "main"
 DEFAULT_ARCHITECTURES = ("amd64", "arm64")
+# Ten years: a Valid-Until much further out is no expiry, and past year 9999 no date can say it.
+MAX_VALID_UNTIL_DAYS = 3650
 
 
 def clean_settings(settings):
@@ -38,8 +40,10 @@ def clean_settings(settings):
     ):
         raise ValueError("architectures must be a list of Debian architecture names, e.g. [\"amd64\"]")
     days = settings.get("valid_until_days")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
-        raise ValueError("valid_until_days must be a whole number of days, at least 1")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool)
+                             or not 1 <= days <= MAX_VALID_UNTIL_DAYS):
+        raise ValueError("valid_until_days must be a whole number of days, "
+                         f"from 1 to {MAX_VALID_UNTIL_DAYS}")
     names = settings.get("distributions") or [DEFAULT_DISTRIBUTION]
     if not isinstance(names, list):
         raise ValueError('distributions must be a list of names, e.g. ["bookworm", "trixie"]')

@@ -97,6 +97,29 @@ def test_settings_that_are_not_an_object_are_a_400(client, owner, repositories, 
     assert rows() == before
 
 
+@pytest.mark.parametrize("fmt, value", [
+    ("deb", {"valid_until_days": 10**12}),  # was accepted, then a 500 building the Release
+    ("deb", {"valid_until_days": "7"}),
+    ("deb", {"valid_until_days": True}),
+    ("deb", {"architectures": "amd64"}),
+    ("deb", {"architectures": [["amd64"]]}),
+    ("deb", {"distributions": "stable"}),
+    ("deb", {"distributions": [{"a": 1}]}),
+    ("deb", {"origin": ["a"]}),
+    ("maven", {"version_policy": ["release"]}),
+    ("maven", {"snapshot_keep": "3"}),
+    ("rpm", {"sign_packages": 1}),
+    ("pypi", {"anything": 1}),
+])
+def test_wrong_types_inside_format_settings_are_a_400(client, owner, fmt, value):
+    before = rows()
+    body = {"name": f"team-{fmt}", "format": fmt, "kind": "hosted", "settings": value}
+    response = client.post("/api/v1/repositories/", body, content_type=JSON, **owner.auth)
+    assert response.status_code == 400, response.content
+    assert "settings" in response.json()
+    assert rows() == before
+
+
 @pytest.mark.parametrize("body, field", [
     ({"name": "t", "expires_days": "x"}, "expires_days"),
     ({"name": "t", "expires_days": 10**30}, "expires_days"),
