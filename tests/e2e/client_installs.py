@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,6 @@ MATRIX_CLIENTS = ROOT / "var" / "test-clients" / "matrix"
 NEWEST_KEPT_SECONDS = 7 * 24 * 3600
 INSTALL_TIMEOUT = 300
 MARKER = "installed.json"
-
 
 
 @dataclass(frozen=True)
@@ -57,15 +57,11 @@ class Installed:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         name = name or self.name
-        argv = " ".join(_shell_quote(part) for part in self.command(python))
+        argv = shlex.join(self.command(python))
         script = folder / name
         script.write_text(f'#!/bin/sh\nexec {argv} "$@"\n')
         script.chmod(0o755)
         return folder
-
-
-def _shell_quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _node_command(prefix, package, name):
@@ -161,7 +157,8 @@ def _found_version(row, folder):
     if row.client in NODE_CLIENTS:
         package = _package(row)
         try:
-            return json.loads((folder / "node_modules" / package / "package.json").read_text())["version"]
+            manifest = folder / "node_modules" / package / "package.json"
+            return json.loads(manifest.read_text())["version"]
         except (OSError, ValueError, KeyError):
             return None
     if row.client == "pip":
@@ -171,6 +168,7 @@ def _found_version(row, folder):
     python = folder / "bin" / "python"
     if not python.exists():
         return None
-    output, ok = _run([python, "-c", f"import importlib.metadata as m; print(m.version({row.client!r}))"],
+    code = f"import importlib.metadata as m; print(m.version({row.client!r}))"
+    output, ok = _run([python, "-c", code],
                       env={**os.environ, "PYTHONNOUSERSITE": "1"})
     return output.strip() if ok else None
