@@ -48,7 +48,7 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = get_wsgi_application()
 schema.config.generation.update(
-    max_examples=EXAMPLES or 8,
+    max_examples=EXAMPLES or 25,
     deterministic=not EXAMPLES,
     # The token is sent by the test; generated credentials would only test the 401 path.
     with_security_parameters=False,
