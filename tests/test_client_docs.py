@@ -22,8 +22,10 @@ def documented_rows():
 def test_the_documented_matrix_is_the_tested_one():
     tested = [(row.client, row.version) for row in MATRIX]
     documented = documented_rows()
-    missing = [f"| {client} | {version} | … |" for client, version in tested if (client, version) not in documented]
-    untested = [f"| {client} | {version} |" for client, version in documented if (client, version) not in tested]
+    missing = [f"| {client} | {version} | … |" for client, version in tested
+               if (client, version) not in documented]
+    untested = [f"| {client} | {version} |" for client, version in documented
+                if (client, version) not in tested]
     assert not missing and not untested, (
         "docs/clients.md's matrix and tests/e2e/client_matrix.py differ:\n"
         f"rows to add to the page: {missing}\nrows the tests do not run: {untested}")
