@@ -10,6 +10,7 @@ no caches shared between tests, HOME in a temporary folder, installs into throwa
 """
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -337,6 +338,40 @@ def own_database(env):
     database.create()
     env["DATABASE_URL"] = database.url
     return database
+
+
+@contextlib.contextmanager
+def second_registry(tmp_path_factory, label):
+    """Another instance of this registry (gunicorn with its own var/ and, on PostgreSQL, its own
+    database), with the administrator and an admin token: the upstream proxy tests point at."""
+    base_dir = tmp_path_factory.mktemp(label)
+    env = _server_environment(base_dir / "var")
+    database = own_database(env)
+    live = LiveServer(base_dir, env, database)
+    try:
+        live.spawn()
+        live.manage("createsuperuser", "--noinput", extra_env={
+            "DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
+            "DJANGO_SUPERUSER_EMAIL": "admin@example.com"})
+        live.admin_token = live.create_token(ADMIN, "upstream-admin", "admin")
+        live.wait_until_ready()
+        yield live
+    finally:
+        live.stop()
+        if database is not None:
+            database.drop()
+
+
+def create_proxies(server, format_name, names, urls, **upstream):
+    """Proxy repositories on the live server, {visibility: name} of {visibility: upstream URL},
+    with `upstream` settings besides the URL; alice may read the private one."""
+    for visibility, name in names.items():
+        server.api("POST", "repositories/", {
+            "name": name, "format": format_name, "kind": "proxy", "visibility": visibility,
+            "upstream": {"url": urls[visibility], **upstream},
+        }, expect=(201,))
+    server.grant(names["private"], USER, "read")
+    return names
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from .conftest import ADMIN, ADMIN_PASSWORD, USER, LiveServer, _server_environment, own_database
+from .conftest import create_proxies, second_registry
 from .maven_clients import DEBIAN_REPO, MavenClients, artifact_path, built_jar, maven_tools
 
 pytestmark = pytest.mark.e2e
@@ -45,17 +45,8 @@ def maven():
 def upstream(maven, tmp_path_factory):
     """A second registry with the public hosted Maven repository upstream-mvn, where greeter 1.0
     was deployed with mvn."""
-    base_dir = tmp_path_factory.mktemp("e2e-maven-upstream")
-    env = _server_environment(base_dir / "var")
-    database = own_database(env)
-    live = LiveServer(base_dir, env, database)
-    try:
-        live.spawn()
-        live.manage("createsuperuser", "--noinput", extra_env={
-            "DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
-            "DJANGO_SUPERUSER_EMAIL": "admin@example.com"})
-        live.admin_token = live.create_token(ADMIN, "upstream-admin", "admin")
-        live.wait_until_ready()
+    with second_registry(tmp_path_factory, "e2e-maven-upstream") as live:
+        base_dir = live.base_dir
         live.api("POST", "repositories/", {"name": UPSTREAM_REPO, "format": "maven",
                                            "visibility": "public"}, expect=(201,))
         (base_dir / "mvn").mkdir()
@@ -68,10 +59,6 @@ def upstream(maven, tmp_path_factory):
         assert run.ok, f"mvn deploy to the upstream registry failed:\n{run}\n{live.log(40)}"
         live.jar = built_jar(project).read_bytes()
         yield live
-    finally:
-        live.stop()
-        if database is not None:
-            database.drop()
 
 
 def _free_port():
@@ -143,13 +130,7 @@ def proxies(server, upstream, static_tree):
     the static tree, on the live server."""
     names = {"private": "e2e-maven-proxy-private", "public": "e2e-maven-proxy"}
     urls = {"private": f"{upstream.url}/repository/{UPSTREAM_REPO}/", "public": static_tree.url}
-    for visibility, name in names.items():
-        server.api("POST", "repositories/", {
-            "name": name, "format": "maven", "kind": "proxy", "visibility": visibility,
-            "upstream": {"url": urls[visibility], "connect_timeout": 2, "read_timeout": 20},
-        }, expect=(201,))
-    server.grant(names["private"], USER, "read")
-    return names
+    return create_proxies(server, "maven", names, urls, connect_timeout=2, read_timeout=20)
 
 
 def consumer(clients, upstream, static_tree):

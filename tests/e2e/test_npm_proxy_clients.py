@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import ADMIN, ADMIN_PASSWORD, USER, LiveServer, _server_environment, own_database
+from .conftest import create_proxies, second_registry
 from .npm_clients import NpmClients, install_node_tools, sri_sha512
 from .test_npm_clients import APP, APP_OUTPUT, APP_SOURCE, UTIL, UTIL_SOURCE
 
@@ -26,17 +26,7 @@ BIG = "big-npm"
 def upstream(tmp_path_factory):
     """A second registry with the public hosted npm repository upstream-npm: @acme/util 1.0.0
     and app-b 1.0.0 (which needs @acme/util@^1.0.0), published there by npm."""
-    base_dir = tmp_path_factory.mktemp("e2e-npm-upstream")
-    env = _server_environment(base_dir / "var")
-    database = own_database(env)
-    live = LiveServer(base_dir, env, database)
-    try:
-        live.spawn()
-        live.manage("createsuperuser", "--noinput", extra_env={
-            "DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
-            "DJANGO_SUPERUSER_EMAIL": "admin@example.com"})
-        live.admin_token = live.create_token(ADMIN, "upstream-admin", "admin")
-        live.wait_until_ready()
+    with second_registry(tmp_path_factory, "e2e-npm-upstream") as live:
         live.api("POST", "repositories/", {"name": UPSTREAM_REPO, "format": "npm",
                                            "visibility": "public"}, expect=(201,))
         publisher = NpmClients(live, tmp_path_factory.mktemp("npm-upstream-publisher"))
@@ -53,10 +43,6 @@ def upstream(tmp_path_factory):
                                         source=f'exports.data = "{os.urandom(1_500_000).hex()}";\n')
         publisher.npm("publish", cwd=folder, check=True)
         yield live
-    finally:
-        live.stop()
-        if database is not None:
-            database.drop()
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +51,8 @@ def proxies(server, upstream):
     every packument request revalidates, so a stopped upstream shows at once)."""
     url = f"{upstream.url}/repository/{UPSTREAM_REPO}/"
     names = {"public": "e2e-npm-proxy", "private": "e2e-npm-proxy-private"}
-    for visibility, name in names.items():
-        server.api("POST", "repositories/", {
-            "name": name, "format": "npm", "kind": "proxy", "visibility": visibility,
-            "upstream": {"url": url, "metadata_max_age": 0, "connect_timeout": 2, "read_timeout": 20},
-        }, expect=(201,))
-    server.grant(names["private"], USER, "read")
-    return names
+    return create_proxies(server, "npm", names, dict.fromkeys(names, url), metadata_max_age=0,
+                          connect_timeout=2, read_timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -20,19 +20,7 @@ import pytest
 
 from tests.fixtures.dists import build_wheel
 
-from .conftest import (
-    ADMIN,
-    ADMIN_PASSWORD,
-    BIN,
-    ROOT,
-    USER,
-    LiveServer,
-    _answers,
-    _free_port,
-    _server_environment,
-    fail_or_skip,
-    own_database,
-)
+from .conftest import BIN, ROOT, _answers, _free_port, create_proxies, fail_or_skip, second_registry
 
 pytestmark = pytest.mark.e2e
 
@@ -43,19 +31,9 @@ UPSTREAM_REPO = "upstream-py"
 def upstream(tmp_path_factory):
     """A second registry with the public hosted repository upstream-py: proxied-app 1.0 (which
     requires proxied-lib), proxied-lib 1.0, and big-pkg 1.0 (a wheel of about 2 MB)."""
-    base_dir = tmp_path_factory.mktemp("e2e-upstream")
-    env = _server_environment(base_dir / "var")
-    database = own_database(env)
-    live = LiveServer(base_dir, env, database)
-    try:
-        live.spawn()
-        live.manage("createsuperuser", "--noinput", extra_env={
-            "DJANGO_SUPERUSER_USERNAME": ADMIN, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
-            "DJANGO_SUPERUSER_EMAIL": "admin@example.com"})
-        live.admin_token = live.create_token(ADMIN, "upstream-admin", "admin")
-        live.wait_until_ready()
+    with second_registry(tmp_path_factory, "e2e-upstream") as live:
         live.create_repository(UPSTREAM_REPO, "public")
-        dists = base_dir / "dists"
+        dists = live.base_dir / "dists"
         dists.mkdir()
         live.wheels = [
             build_wheel(dists, "proxied-app", "1.0", requires_dist=["proxied-lib"],
@@ -69,10 +47,6 @@ def upstream(tmp_path_factory):
                         "--username", "__token__", "--password", live.admin_token,
                         *map(str, live.wheels)], check=True, capture_output=True, timeout=120)
         yield live
-    finally:
-        live.stop()
-        if database is not None:
-            database.drop()
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +55,8 @@ def proxies(server, upstream):
     every index request revalidates, so a stopped upstream shows at once)."""
     url = f"{upstream.url}/repository/{UPSTREAM_REPO}/simple/"
     names = {"public": "e2e-pypi-proxy", "private": "e2e-pypi-proxy-private"}
-    for visibility, name in names.items():
-        server.api("POST", "repositories/", {
-            "name": name, "format": "pypi", "kind": "proxy", "visibility": visibility,
-            "upstream": {"url": url, "metadata_max_age": 0, "connect_timeout": 2, "read_timeout": 20},
-        }, expect=(201,))
-    server.grant(names["private"], USER, "read")
-    return names
+    return create_proxies(server, "pypi", names, dict.fromkeys(names, url), metadata_max_age=0,
+                          connect_timeout=2, read_timeout=20)
 
 
 def upstream_requests(upstream, path_part):
