@@ -306,6 +306,18 @@ TOKEN_RETENTION_DAYS = env_int("TOKEN_RETENTION_DAYS", 90)
 # Download counts are written at most this often per process (seconds), after responses.
 DOWNLOAD_COUNT_FLUSH_SECONDS = env_int("DOWNLOAD_COUNT_FLUSH_SECONDS", 10)
 
+# Proxy repositories (docs/proxies.md): after PROXY_FAILURE_THRESHOLD failures in a row an
+# upstream is not called for PROXY_RETRY_SECONDS; index documents larger than
+# PROXY_MAX_DOCUMENT_SIZE are refused; files up to PROXY_VERIFY_BEFORE_SERVE bytes are verified
+# before the first byte is sent (a mismatch answers 502), larger ones stream while they arrive.
+PROXY_FAILURE_THRESHOLD = env_int("PROXY_FAILURE_THRESHOLD", 3)
+PROXY_RETRY_SECONDS = env_int("PROXY_RETRY_SECONDS", 60)
+PROXY_MAX_DOCUMENT_SIZE = env_int("PROXY_MAX_DOCUMENT_SIZE", 128 * 1024 * 1024)
+PROXY_VERIFY_BEFORE_SERVE = env_int("PROXY_VERIFY_BEFORE_SERVE", 1024 * 1024)
+# A proxy's cached files not downloaded for this many days are removed daily (0: kept for good);
+# a removed file is fetched again on its next request.
+PROXY_CACHE_DAYS = env_int("PROXY_CACHE_DAYS", 0)
+
 # /-/metrics answers only on the node's loopback address (no proxy in between) unless this is
 # set; then it needs `Authorization: Bearer <METRICS_TOKEN>` from anywhere.
 METRICS_TOKEN = env("METRICS_TOKEN") or ""
@@ -374,18 +386,6 @@ SPECTACULAR_SETTINGS = {
     # No validator badge: it would load an image from the validator's host.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
-
-# Proxy repositories (docs/proxies.md): after PROXY_FAILURE_THRESHOLD failures in a row an
-# upstream is not called for PROXY_RETRY_SECONDS; index documents larger than
-# PROXY_MAX_DOCUMENT_SIZE are refused; files up to PROXY_VERIFY_BEFORE_SERVE bytes are verified
-# before the first byte is sent (a mismatch answers 502), larger ones stream while they arrive.
-PROXY_FAILURE_THRESHOLD = env_int("PROXY_FAILURE_THRESHOLD", 3)
-PROXY_RETRY_SECONDS = env_int("PROXY_RETRY_SECONDS", 60)
-PROXY_MAX_DOCUMENT_SIZE = env_int("PROXY_MAX_DOCUMENT_SIZE", 128 * 1024 * 1024)
-PROXY_VERIFY_BEFORE_SERVE = env_int("PROXY_VERIFY_BEFORE_SERVE", 1024 * 1024)
-# A proxy's cached files not downloaded for this many days are removed daily (0: kept for good);
-# a removed file is fetched again on its next request.
-PROXY_CACHE_DAYS = env_int("PROXY_CACHE_DAYS", 0)
 
 # The web UI's Content-Security-Policy: nothing from another host, no inline script or style, no
 # framing (registry/csp.py gives /repository/ answers a stricter, sandboxing one).
