@@ -19,12 +19,15 @@ from .pypi_helpers import twine_form
 
 @contextmanager
 def connection_kept_open():
-    # As Django's test client does: the end of a request must not close the test's
-    # connection (its transaction holds the test's rows).
+    # As Django's test client does: neither the start nor the end of a request may close the
+    # test's connection (its transaction holds the test's rows; on PostgreSQL a connection in a
+    # transaction looks obsolete to close_old_connections and is closed).
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
         yield
     finally:
+        signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 
