@@ -102,6 +102,28 @@ def upload(repository, actor, filename, spooled):
     return stored, created
 
 
+def cache_file(repository, actor, path, spooled, source_url):
+    """An .rpm a proxy fetched from its upstream and verified against the upstream's primary:
+    stored at the upstream's own location (`path`) as the upstream signed it, audited as
+    file.cache, for whoever asked for it. Returns (PackageFile, created)."""
+    filename = path.rsplit("/", 1)[-1]
+    package = parser.read(spooled.path, filename, sha256=spooled.digests.sha256,
+                          location_href=path, limits=Limits.from_settings(django_settings))
+    return ingest.store(repository, actor, ingest.NewFile(
+        package_name=package.name,
+        version=package.evr,
+        path=path,
+        filename=filename,
+        spooled=spooled,
+        version_metadata=_version_metadata(package),
+        file_metadata=_file_metadata(package, spooled, signed=False),
+        # A cached file an admin deleted is fetched again; the upstream's primary vouches for it.
+        replace=True,
+        action="file.cache",
+        detail={"cached_from": source_url},
+    ))
+
+
 def _same_upload(repository, path, spooled):
     """The stored file made from these very bytes, if any (its stored copy may differ: signed
     on the way in)."""

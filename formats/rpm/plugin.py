@@ -3,7 +3,7 @@ from django.urls import re_path
 from registry import published
 from registry.plugins import FormatPlugin, SettingField
 
-from . import details, ingest, parser, views
+from . import details, ingest, parser, proxy, views
 
 
 class RpmPlugin(FormatPlugin):
@@ -31,6 +31,20 @@ class RpmPlugin(FormatPlugin):
             re_path(r"^Packages/(?P<rest>.+)$", views.package),
             re_path(r"^(?P<filename>[^/]+\.rpm)$", views.upload),
         ]
+
+    def proxy_urlpatterns(self):
+        return [
+            re_path(r"^key\.asc$", proxy.public_key),
+            re_path(r"^repodata/repomd\.xml\.key$", proxy.public_key),
+            re_path(r"^(?P<name>[^/]+)\.repo$", proxy.repo_file),
+            re_path(r"^repodata/repomd\.xml$", proxy.repomd),
+            re_path(r"^repodata/repomd\.xml\.asc$", proxy.repomd_signature),
+            re_path(r"^repodata/(?P<name>[^/]+)$", proxy.data_file),
+            re_path(r"^(?P<rest>.+\.rpm)$", proxy.package),
+        ]
+
+    def proxy_document_keys(self, name):
+        return proxy.document_keys(name)
 
     def clean_settings(self, settings):
         return ingest.clean_settings(settings)

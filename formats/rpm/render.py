@@ -72,18 +72,21 @@ def repomd(files, *, revision, timestamp):
     return index.xml_dump().encode("utf-8")
 
 
-def repo_file(*, repository, base_url, description, gpgcheck, credentials=None):
+def repo_file(*, repository, base_url, description, gpgcheck, credentials=None,
+              repo_gpgcheck=True, gpgkey=True):
     """A dnf/yum .repo file for the repository at `base_url`. `credentials` (username,
-    password) are written in for a private repository; dnf sends them after a 401."""
+    password) are written in for a private repository; dnf sends them after a 401. A proxy
+    without its upstream's key has no key.asc to point at (`gpgkey` False)."""
     lines = [
         f"[{repository}]",
         f"name={description or repository}",
         f"baseurl={base_url}",
         "enabled=1",
         f"gpgcheck={1 if gpgcheck else 0}",
-        "repo_gpgcheck=1",
-        f"gpgkey={base_url}key.asc",
+        f"repo_gpgcheck={1 if repo_gpgcheck else 0}",
     ]
+    if gpgkey:
+        lines.append(f"gpgkey={base_url}key.asc")
     if credentials is not None:
         username, password = credentials
         lines += [f"username={username}", f"password={password}"]

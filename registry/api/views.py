@@ -90,8 +90,9 @@ class RepositoryViewSet(viewsets.ModelViewSet):
                 actor, "repository.create", repository=repository, format=repository.format,
                 kind=repository.kind, visibility=repository.visibility,
             )
-            if plugin.publishes:
+            if plugin.publishes and repository.kind != repository.Kind.PROXY:
                 # Signed from the start: clients can add the source before the first upload.
+                # (A proxy passes its upstream's signed metadata through: no key of its own.)
                 if imported is not None:
                     signing_keys.make_primary(actor, repository, imported)
                 else:

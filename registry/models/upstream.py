@@ -24,6 +24,9 @@ class Upstream(models.Model):
     read_timeout = models.FloatField(default=30.0)
     # Serve only what is cached; never call the upstream.
     offline = models.BooleanField(default=False)
+    # The upstream's armored OpenPGP public key (deb, rpm): its signed metadata is verified
+    # with it before anything from it is cached. Empty: passed through unverified.
+    public_key = models.TextField(blank=True)
 
     # Health: consecutive failures; while `retry_after` is in the future the upstream is not
     # called (the circuit is open) and cached documents are served stale.

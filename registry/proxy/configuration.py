@@ -7,7 +7,7 @@ from django.conf import settings
 
 from registry.errors import InvalidInput, UpstreamFailed
 from registry.models import Upstream
-from signing import sealing
+from signing import gpg, sealing
 
 from . import health
 
@@ -19,7 +19,8 @@ NUMBERS = {
     "connect_timeout": (float, 0.1, 120),
     "read_timeout": (float, 0.1, 3600),
 }
-KNOWN = {"url", "username", "password", "token", "offline", *NUMBERS}
+KNOWN = {"url", "username", "password", "token", "offline", "public_key", *NUMBERS}
+MAX_PUBLIC_KEY = 64 * 1024
 
 
 def clean(data, *, creating):
@@ -48,6 +49,8 @@ def clean(data, *, creating):
         if not isinstance(data["offline"], bool):
             raise InvalidInput("upstream.offline must be true or false", field="upstream")
         cleaned["offline"] = data["offline"]
+    if "public_key" in data:
+        cleaned["public_key"] = clean_public_key(data["public_key"])
     cleaned.update(_credentials(data))
     return cleaned
 
@@ -66,6 +69,20 @@ def clean_url(url):
         raise InvalidInput("upstream.url must be a plain URL of at most 200 characters",
                            field="upstream")
     return url if url.endswith("/") else url + "/"
+
+
+def clean_public_key(armored):
+    """The upstream's armored OpenPGP public key, "" for none; checked by importing it."""
+    if armored is None or armored == "":
+        return ""
+    if not isinstance(armored, str) or len(armored) > MAX_PUBLIC_KEY or (
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----" not in armored):
+        raise InvalidInput("upstream.public_key must be an armored OpenPGP public key "
+                           "(-----BEGIN PGP PUBLIC KEY BLOCK-----)", field="upstream")
+    if "PRIVATE KEY" in armored or not gpg.public_key_info(armored):
+        raise InvalidInput("upstream.public_key is not an OpenPGP public key gpg can read",
+                           field="upstream")
+    return armored.strip() + "\n"
 
 
 def _credentials(data):
@@ -98,7 +115,7 @@ def apply(repository, cleaned):
         repository.upstream_url = cleaned["url"]
         repository.save(update_fields=["upstream_url", "updated"])
         changed["url"] = cleaned["url"]
-    for name in (*NUMBERS, "offline", "username"):
+    for name in (*NUMBERS, "offline", "username", "public_key"):
         if name in cleaned and getattr(upstream, name) != cleaned[name]:
             setattr(upstream, name, cleaned[name])
             changed[name] = cleaned[name]
@@ -154,5 +171,6 @@ def describe(repository):
         "connect_timeout": upstream.connect_timeout,
         "read_timeout": upstream.read_timeout,
         "offline": upstream.offline,
+        "public_key": upstream.public_key,
         "health": health.describe(upstream),
     }

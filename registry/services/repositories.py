@@ -55,7 +55,7 @@ def update(actor, repository, changes):
             return repository
         repository.bump_revision()
         audit.record(actor, "repository.update", repository=repository, changes=changed)
-        if plugins.get(repository.format).publishes:
+        if plugins.get(repository.format).publishes and repository.kind != repository.Kind.PROXY:
             # Settings and the description are in the signed metadata (distributions,
             # architectures, Valid-Until, Origin…): publish them.
             publications.request_publish(repository)

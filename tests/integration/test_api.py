@@ -62,15 +62,15 @@ def test_create_repository_needs_the_permission_and_an_admin_token(client, perso
     ({"name": "ok", "format": "cobol"}, "format"),
     ({"name": "ok", "format": "pypi", "visibility": "secret"}, "visibility"),
     ({"name": "ok", "format": "pypi", "kind": "group"}, "kind"),
-    # A proxy needs its upstream; formats whose proxy is not built yet refuse one.
+    # A proxy needs its upstream, given as a plain URL (and a readable key when one is given).
     ({"name": "ok", "format": "pypi", "kind": "proxy"}, "upstream"),
     ({"name": "ok", "format": "pypi", "kind": "proxy", "upstream": {"url": "ftp://x/"}}, "upstream"),
     ({"name": "ok", "format": "pypi", "kind": "proxy",
       "upstream": {"url": "https://user:pw@pypi.example/simple/"}}, "upstream"),
     ({"name": "ok", "format": "pypi", "kind": "hosted", "upstream": {"url": "https://pypi.example/"}},
      "upstream"),
-    ({"name": "ok", "format": "rpm", "kind": "proxy", "upstream": {"url": "https://rpm.example/"}},
-     "kind"),
+    ({"name": "ok", "format": "rpm", "kind": "proxy",
+      "upstream": {"url": "https://rpm.example/", "public_key": "not a key"}}, "upstream"),
 ])
 def test_create_repository_validation(client, personas, body, field):
     personas["owner"].user.is_superuser = True
