@@ -104,6 +104,30 @@ def upload(repository, actor, filename, spooled, distribution=None, component=No
     return stored, created
 
 
+def cache_file(repository, actor, path, spooled, source_url):
+    """A .deb an APT proxy fetched from its upstream's pool and verified against the upstream's
+    Packages: stored at the upstream's own pool path (apt asks for that path), audited as
+    file.cache. A proxy publishes nothing: its dists/ are the upstream's."""
+    filename = path.rsplit("/", 1)[-1]
+    package = parser.read(spooled.path, filename, Limits.from_settings(django_settings))
+    return ingest.store(
+        repository,
+        actor,
+        ingest.NewFile(
+            package_name=package.package,
+            version=package.version,
+            path=path,
+            filename=filename,
+            spooled=spooled,
+            version_metadata={"source": package.source},
+            file_metadata={"architecture": package.architecture, "fields": package.fields},
+            conflict=f"Conflict: {path} is already cached with other content",
+            action="file.cache",
+            detail={"cached_from": source_url},
+        ),
+    )
+
+
 def _add_distribution(stored, placement):
     """List an existing file in one more distribution; whether that changed anything."""
     locked = PackageFile.objects.select_for_update().get(pk=stored.pk)

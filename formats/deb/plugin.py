@@ -3,7 +3,7 @@ from django.urls import re_path
 from registry import published
 from registry.plugins import FormatPlugin, SettingField
 
-from . import details, ingest, parser, views
+from . import details, ingest, parser, proxy, views
 
 
 class DebPlugin(FormatPlugin):
@@ -38,6 +38,17 @@ class DebPlugin(FormatPlugin):
             re_path(r"^pool/(?P<rest>.+)$", views.pool),
             re_path(r"^(?P<filename>[^/]+\.deb)$", views.upload),
         ]
+
+    def proxy_urlpatterns(self):
+        # The upstream's own tree: apt's sources line names the same paths as for a hosted one.
+        return [
+            re_path(r"^dists/(?P<rest>.+)$", proxy.dists),
+            re_path(r"^pool/(?P<rest>.+)$", proxy.pool),
+            re_path(r"^(?P<filename>[^/]+\.deb)$", proxy.refuse),
+        ]
+
+    def proxy_document_keys(self, name):
+        return proxy.document_keys(name)
 
     def clean_settings(self, settings):
         return ingest.clean_settings(settings)
