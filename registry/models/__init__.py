@@ -6,7 +6,7 @@ from .publication import Publication, PublicationFile, PublishLease
 from .repository import GroupMember, Repository
 from .signing import RepositoryKey, SigningKey
 from .token import ApiToken
-from .upstream import Upstream, UpstreamDocument, UpstreamFetch
+from .upstream import Upstream, UpstreamBlob, UpstreamDocument, UpstreamFetch
 
 __all__ = [
     "ApiToken",
@@ -27,6 +27,7 @@ __all__ = [
     "Role",
     "SigningKey",
     "Upstream",
+    "UpstreamBlob",
     "UpstreamDocument",
     "UpstreamFetch",
 ]

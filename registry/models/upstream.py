@@ -86,6 +86,27 @@ class UpstreamDocument(models.Model):
                                                            updated=timezone.now())
 
 
+class UpstreamBlob(models.Model):
+    """A blob a proxy keeps outside any package file (an APT index, an RPM repodata file, PEP 658
+    metadata), found again by its digest. The reference keeps the collection of unreferenced
+    blobs from deleting it while the proxy still serves it — a hosted file with the same bytes
+    (an empty Packages index, say) may be deleted meanwhile."""
+
+    repository = models.ForeignKey("registry.Repository", on_delete=models.CASCADE,
+                                   related_name="upstream_blobs")
+    blob = models.ForeignKey("registry.Blob", on_delete=models.CASCADE, related_name="upstream_uses")
+    # When the proxy last served it (a day's resolution): PROXY_CACHE_DAYS drops older ones.
+    used = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "blob"], name="unique_upstream_blob")
+        ]
+
+    def __str__(self):
+        return f"{self.repository_id}:{self.blob_id[:12]}"
+
+
 class UpstreamFetch(models.Model):
     """A first fetch of an upstream file under way: the record that makes it single-flight.
     Whoever inserts the row fetches; others read the spool file as it grows (on the same host)

@@ -1,13 +1,14 @@
-"""Cached files nobody asked for lately: a proxy's files not downloaded for PROXY_CACHE_DAYS are
-removed (0, the default, keeps them for good) by Celery beat's daily task. A removed file is
-fetched and verified again on its next request; hosted files are never touched."""
+"""Cached files nobody asked for lately: a proxy's files not downloaded for PROXY_CACHE_DAYS, and
+the index blobs it has not served for as long, are removed (0, the default, keeps them for good)
+by Celery beat's daily task. A removed file is fetched and verified again on its next request;
+hosted files are never touched."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from registry.models import FileDownloads, PackageFile, Repository
+from registry.models import FileDownloads, PackageFile, Repository, UpstreamBlob
 from registry.services import downloads, versions
 
 
@@ -24,4 +25,10 @@ def remove_unrequested(days=None, now=None):
         PackageFile.objects.filter(repository__kind=Repository.Kind.PROXY, created__lt=cutoff)
         .exclude(pk__in=requested).select_related("version__package__repository"))
     versions.delete_files(None, unrequested, f"cached file not requested for {days} days")
+    # Index and metadata blobs the proxies have not served since: their references go, and the
+    # blobs with them unless something else still refers to their bytes.
+    stale = UpstreamBlob.objects.filter(used__lt=cutoff)
+    sha256s = list(stale.values_list("blob_id", flat=True))
+    stale.delete()
+    versions.collect_blobs(set(sha256s))
     return len(unrequested)

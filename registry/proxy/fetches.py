@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from registry import files, pages
 from registry.errors import NotFound, RegistryError, UpstreamFailed, UpstreamTimeout
-from registry.models import Blob, Repository, UpstreamFetch
+from registry.models import Blob, Repository, UpstreamBlob, UpstreamFetch
 from registry.services import downloads, ingest
 from storage.hashing import MultiHasher, SpooledFile, spool_bytes
 
@@ -48,6 +48,8 @@ HOLD_BACK = 64 * 1024
 POLL_SECONDS = 0.05
 HEARTBEAT_SECONDS = 1.0
 FAILED_SECONDS = 10
+# UpstreamBlob.used is a hint for the clean-up, not a log: written at most once a day.
+BLOB_USE_RESOLUTION = timedelta(days=1)
 HOST = socket.gethostname()
 
 State = UpstreamFetch.State
@@ -352,7 +354,7 @@ def verified_blob(repository, url, digests, filename):
         raise UpstreamFailed(f"The upstream's index gives no sha256 for {filename}: not served.")
     known = Blob.objects.filter(sha256=sha256.lower()).first()
     if known is not None:
-        return known
+        return _kept(repository, known)
     upstream = configuration.upstream_of(repository)
     try:
         health.ensure_callable(upstream)
@@ -378,6 +380,17 @@ def verified_blob(repository, url, digests, filename):
     try:
         _verify(repository, Wanted(path="", url=url, digests=digests, filename=filename,
                                    content_type="", store=None), spooled.digests, None)
-        return ingest.blob_for(spooled, [])
+        return _kept(repository, ingest.blob_for(spooled, []))
     finally:
         spooled.delete()
+
+
+def _kept(repository, blob):
+    """`blob`, referenced as one this proxy serves (its use noted once a day), so that the
+    collection of unreferenced blobs leaves it alone."""
+    now = timezone.now()
+    use, created = UpstreamBlob.objects.get_or_create(repository=repository, blob=blob,
+                                                      defaults={"used": now})
+    if not created and now - use.used > BLOB_USE_RESOLUTION:
+        UpstreamBlob.objects.filter(pk=use.pk).update(used=now)
+    return blob

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from registry.models import Blob, FileTombstone, PackageFile, PublicationFile
+from registry.models import Blob, FileTombstone, PackageFile, PublicationFile, UpstreamBlob
 from registry.services import audit
 from storage import blobs
 
@@ -108,6 +108,7 @@ def collect_blobs(sha256s):
                 PackageFile.objects.filter(blob_id=sha256).exists()
                 or PackageFile.objects.filter(metadata_blob_id=sha256).exists()
                 or PublicationFile.objects.filter(blob_id=sha256).exists()
+                or UpstreamBlob.objects.filter(blob_id=sha256).exists()
             )
             if referenced:
                 continue
@@ -123,7 +124,8 @@ def collect_all_garbage():
     """Every unreferenced blob; for the gc_blobs command. Returns how many were removed."""
     orphans = Blob.objects.filter(files__isnull=True).exclude(
         sha256__in=PackageFile.objects.exclude(metadata_blob=None).values("metadata_blob_id")
-    ).exclude(sha256__in=PublicationFile.objects.values("blob_id")).values_list("sha256", flat=True)
+    ).exclude(sha256__in=PublicationFile.objects.values("blob_id")).exclude(
+        sha256__in=UpstreamBlob.objects.values("blob_id")).values_list("sha256", flat=True)
     orphans = list(orphans)
     collect_blobs(orphans)
     return len(orphans)

@@ -276,3 +276,40 @@ def test_the_public_key_setting_is_checked(client, owner, tree):
     assert response.status_code == 400
     assert "public_key" in str(response.json())
     assert not Repository.objects.filter(name=PROXY).exists()
+
+
+def test_repodata_blobs_outlive_the_collection_of_unreferenced_blobs(client, owner, tree):
+    """Repodata a proxy serves belongs to no package file; its blobs are referenced as the
+    proxy's, so collecting unreferenced blobs (as a hosted file with the same bytes is deleted,
+    or gc over everything) keeps them, and the proxy serves them with the upstream gone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from registry.models import Blob, UpstreamBlob
+    from registry.proxy import cleanup
+    from registry.services import versions
+
+    create_proxy(client, owner, tree["url"])
+    repomd = body_of(get(client, "repodata/repomd.xml"))
+    hrefs = data_hrefs(repomd, tree["tmp"])
+    served = {href: body_of(get(client, href)) for href in hrefs.values()}
+    sha256s = {hashlib.sha256(body).hexdigest() for body in served.values()}
+    assert set(UpstreamBlob.objects.filter(repository__name=PROXY).values_list("blob_id", flat=True)) \
+        == sha256s
+
+    versions.collect_blobs(sha256s)
+    versions.collect_all_garbage()
+    assert Blob.objects.filter(sha256__in=sha256s).count() == len(sha256s)
+    set_upstream(client, owner, url=f"http://127.0.0.1:{closed_port()}/", metadata_max_age=0)
+    for href, body in served.items():
+        answer = get(client, href)
+        assert answer.status_code == 200, answer.reason_phrase
+        assert body_of(answer) == body
+
+    # Not served for PROXY_CACHE_DAYS: the references go, and the blobs with them.
+    assert cleanup.remove_unrequested(days=1) == 0
+    assert Blob.objects.filter(sha256__in=sha256s).count() == len(sha256s)
+    cleanup.remove_unrequested(days=1, now=timezone.now() + timedelta(days=2))
+    assert not UpstreamBlob.objects.filter(repository__name=PROXY).exists()
+    assert not Blob.objects.filter(sha256__in=sha256s).exists()
