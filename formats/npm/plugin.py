@@ -13,6 +13,22 @@ from . import details, ingest, parser, proxy, views
 NAME = r"(?P<name>@[^/]+/[^/]+|[^@/-][^/]*)"
 
 
+def account_urlpatterns():
+    """The registry's own npm endpoints (ping, whoami, login, tokens, audit), the same on a
+    hosted repository and a proxy: they are this server's, not the upstream's."""
+    return [
+        re_path(r"^-/ping/?$", views.ping),
+        re_path(r"^-/whoami/?$", views.whoami),
+        re_path(r"^-/v1/login/?$", views.web_login),
+        re_path(r"^-/user/org\.couchdb\.user:(?P<username>[^/]+)(?:/-rev/(?P<rev>[^/]+))?$",
+                views.couch_user),
+        re_path(r"^-/user/token/(?P<secret>[^/]+)$", views.logout),
+        re_path(r"^-/npm/v1/tokens/?$", views.npm_tokens),
+        re_path(r"^-/npm/v1/tokens/token/(?P<key>[^/]+)$", views.npm_token),
+        re_path(r"^-/npm/v1/security/(?P<rest>.*)$", views.audit_endpoint),
+    ]
+
+
 class NpmPlugin(FormatPlugin):
     name = "npm"
     label = "npm"
@@ -28,16 +44,8 @@ class NpmPlugin(FormatPlugin):
 
     def urlpatterns(self):
         return [
-            re_path(r"^-/ping/?$", views.ping),
-            re_path(r"^-/whoami/?$", views.whoami),
+            *account_urlpatterns(),
             re_path(r"^-/v1/search/?$", views.search),
-            re_path(r"^-/v1/login/?$", views.web_login),
-            re_path(r"^-/user/org\.couchdb\.user:(?P<username>[^/]+)(?:/-rev/(?P<rev>[^/]+))?$",
-                    views.couch_user),
-            re_path(r"^-/user/token/(?P<secret>[^/]+)$", views.logout),
-            re_path(r"^-/npm/v1/tokens/?$", views.npm_tokens),
-            re_path(r"^-/npm/v1/tokens/token/(?P<key>[^/]+)$", views.npm_token),
-            re_path(r"^-/npm/v1/security/(?P<rest>.*)$", views.audit_endpoint),
             re_path(rf"^-/package/{NAME}/dist-tags/?$", views.dist_tags),
             re_path(rf"^-/package/{NAME}/dist-tags/(?P<tag>[^/]+)$", views.dist_tag),
             re_path(rf"^{NAME}/?$", views.package),
@@ -51,15 +59,7 @@ class NpmPlugin(FormatPlugin):
         # The hosted URL shape, so that a client's configuration does not depend on the kind;
         # login and tokens are the registry's, not the upstream's, and work as on a hosted one.
         return [
-            re_path(r"^-/ping/?$", views.ping),
-            re_path(r"^-/whoami/?$", views.whoami),
-            re_path(r"^-/v1/login/?$", views.web_login),
-            re_path(r"^-/user/org\.couchdb\.user:(?P<username>[^/]+)(?:/-rev/(?P<rev>[^/]+))?$",
-                    views.couch_user),
-            re_path(r"^-/user/token/(?P<secret>[^/]+)$", views.logout),
-            re_path(r"^-/npm/v1/tokens/?$", views.npm_tokens),
-            re_path(r"^-/npm/v1/tokens/token/(?P<key>[^/]+)$", views.npm_token),
-            re_path(r"^-/npm/v1/security/(?P<rest>.*)$", views.audit_endpoint),
+            *account_urlpatterns(),
             re_path(rf"^-/package/{NAME}/dist-tags/?$", proxy.dist_tags),
             re_path(rf"^-/package/{NAME}/dist-tags/(?P<tag>[^/]+)$", proxy.dist_tag),
             re_path(rf"^{NAME}/?$", proxy.package),
