@@ -20,7 +20,7 @@ from storage.serving import serve_blob
 from . import render, upstream_index
 from .ingest import file_path, ingest_distribution, normalize
 from .render import JSON_TYPE
-from .views import _file_type, _negotiate, _not_acceptable, _with_charset
+from .views import _file_type, _negotiate, _not_acceptable, _with_charset, to_normalized_name
 
 
 def refuse_upload(request, repository, **_kwargs):
@@ -51,11 +51,9 @@ def simple_root(request, repository):
 @require_http_methods(["GET", "HEAD"])
 def simple_project(request, repository, project):
     normalized = normalize(project)
-    if normalized != project or not request.path.endswith("/"):
-        target = f"/repository/{repository.name}/simple/{normalized}/"
-        if request.META.get("QUERY_STRING"):
-            target += "?" + request.META["QUERY_STRING"]
-        return HttpResponsePermanentRedirect(target)
+    redirect = to_normalized_name(request, repository, project)
+    if redirect is not None:
+        return redirect
     content_type = _negotiate(request)
     if content_type is None:
         return _not_acceptable()

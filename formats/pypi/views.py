@@ -53,15 +53,24 @@ def simple_root(request, repository):
     return _cached_index(request, repository, repository, content_type, render_list)
 
 
+def to_normalized_name(request, repository, project):
+    """PEP 503: the redirect to the project's normalised name (with a trailing slash), keeping
+    the query (?format=…); None when the request already names it so."""
+    normalized = normalize(project)
+    if normalized == project and request.path.endswith("/"):
+        return None
+    target = f"/repository/{repository.name}/simple/{normalized}/"
+    if request.META.get("QUERY_STRING"):
+        target += "?" + request.META["QUERY_STRING"]
+    return HttpResponsePermanentRedirect(target)
+
+
 @require_http_methods(["GET", "HEAD"])
 def simple_project(request, repository, project):
     normalized = normalize(project)
-    if normalized != project or not request.path.endswith("/"):
-        # PEP 503: redirect to the normalised name, keeping the query (?format=…).
-        target = f"/repository/{repository.name}/simple/{normalized}/"
-        if request.META.get("QUERY_STRING"):
-            target += "?" + request.META["QUERY_STRING"]
-        return HttpResponsePermanentRedirect(target)
+    redirect = to_normalized_name(request, repository, project)
+    if redirect is not None:
+        return redirect
     content_type = _negotiate(request)
     if content_type is None:
         return _not_acceptable()
