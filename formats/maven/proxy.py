@@ -24,7 +24,7 @@ import hashlib
 from urllib.parse import urljoin
 
 from registry import files, pages
-from registry.errors import InvalidPackage, MethodNotAllowed, NotFound, RegistryError, UpstreamFailed
+from registry.errors import InvalidPackage, MethodNotAllowed, NotFound, UpstreamFailed
 from registry.proxy import documents, fetches
 
 from . import ingest, paths, pom
@@ -206,15 +206,8 @@ def _upstream_digests(repository, path):
 
 
 def _store(maven_path, url):
-    def store(repository, actor, spooled):
-        try:
-            return ingest.cache_file(repository, actor, maven_path, spooled, url)
-        except UpstreamFailed:
-            raise
-        except RegistryError as exc:
-            raise UpstreamFailed(
-                f"{maven_path.filename} from the upstream cannot be stored: {exc.message}") from None
-    return store
+    return lambda repository, actor, spooled: ingest.cache_file(repository, actor, maven_path,
+                                                                spooled, url)
 
 
 def _mutable(maven_path):

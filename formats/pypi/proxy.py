@@ -13,7 +13,7 @@ from django.http import HttpResponsePermanentRedirect
 from django.views.decorators.http import require_http_methods
 
 from registry import files, pages
-from registry.errors import MethodNotAllowed, NotFound, UpstreamFailed
+from registry.errors import MethodNotAllowed, NotFound, RegistryError, UpstreamFailed
 from registry.proxy import documents, fetches
 from storage.serving import serve_blob
 
@@ -115,12 +115,11 @@ def _store(path, filename, url):
             return ingest_distribution(repository, actor, filename, spooled, path=path,
                                        action="file.cache", detail={"cached_from": url},
                                        replace=True)
-        except UpstreamFailed:
-            raise
+        except RegistryError:
+            raise  # the fetch answers it as an upstream failure
         except Exception as exc:
-            # Verified against the upstream's index, yet not a distribution we can read.
-            message = getattr(exc, "message", str(exc))
-            raise UpstreamFailed(f"{filename} from the upstream cannot be stored: {message}") from None
+            # Verified against the upstream's index, yet not a distribution the libraries read.
+            raise UpstreamFailed(f"{filename} from the upstream cannot be stored: {exc}") from None
     return store
 
 

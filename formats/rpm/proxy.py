@@ -29,7 +29,7 @@ from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from registry import files, pages
-from registry.errors import MethodNotAllowed, NotFound, RegistryError, UpstreamFailed
+from registry.errors import MethodNotAllowed, NotFound, UpstreamFailed
 from registry.proxy import client, configuration, documents, fetches
 from signing import gpgv
 from signing.gpg import SigningError
@@ -236,15 +236,8 @@ def package(request, repository, rest):
 
 
 def _store(path, url):
-    def store(repository, actor, spooled):
-        try:
-            return ingest.cache_file(repository, actor, path, spooled, url)
-        except UpstreamFailed:
-            raise
-        except RegistryError as exc:
-            raise UpstreamFailed(
-                f"{path} from the upstream cannot be stored: {exc.message}") from None
-    return store
+    return lambda repository, actor, spooled: ingest.cache_file(repository, actor, path, spooled,
+                                                                url)
 
 
 def _primary(repository, document):

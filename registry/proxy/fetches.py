@@ -274,7 +274,14 @@ def _spool(fetch_pk, repository, wanted, actor, response, fd, spool_path, size):
     digests = hasher.digests()
     _verify(repository, wanted, digests, size)
     health.succeeded(upstream)
-    wanted.store(repository, actor, SpooledFile(spool_path, digests))
+    try:
+        wanted.store(repository, actor, SpooledFile(spool_path, digests))
+    except UpstreamFailed:
+        raise
+    except RegistryError as exc:
+        # Verified against the upstream's index, yet not a file the format can read or keep.
+        raise UpstreamFailed(
+            f"{wanted.filename} from the upstream cannot be stored: {exc.message}") from None
 
 
 def _verify(repository, wanted, digests, size):
